@@ -1,0 +1,65 @@
+"""What every command shares: the extractor options, output formatting, and error handling."""
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+
+import click
+
+from ganmetrics.errors import GanmetricsError
+from ganmetrics.evaluate import ExtractorOptions
+from ganmetrics.io import to_json
+from ganmetrics.preprocess import DEFAULT_RESIZE, RESIZE_MODES
+
+
+class UserError(click.ClickException):
+    """A problem with the user's input: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class Group(click.Group):
+    """Turns the package's own errors into ``UserError`` and warnings into one line each."""
+
+    def invoke(self, ctx):
+        warnings.showwarning = _one_line_warning
+        try:
+            return super().invoke(ctx)
+        except GanmetricsError as e:
+            raise UserError(str(e)) from None
+        except MemoryError:
+            raise UserError("out of memory; lower --batch-size or --workers") from None
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"Warning: {message}", err=True)
+
+
+def extractor_options(f):
+    """--weights --device --batch-size --workers --resize --quiet, turned into an ``opts`` argument."""
+    @click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                  help="Inception weights file (pytorch-fid's pt_inception-2015-12-05-6726825d.pth). "
+                       "Default: $GANMETRICS_INCEPTION_WEIGHTS, then the cache, then a verified download.")
+    @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True,
+                  help="Images per forward pass.")
+    @click.option("--workers", type=click.IntRange(min=0), default=None,
+                  help="Image-decoding worker processes [default: min(4, CPU count)].")
+    @click.option("--resize", type=click.Choice(RESIZE_MODES), default=DEFAULT_RESIZE, show_default=True,
+                  help="tf1: TensorFlow-1 bilinear resize as in TTUR's original code (paper numbers); "
+                       "pytorch-fid: torch bilinear as in pytorch-fid.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+    @functools.wraps(f)
+    def wrapper(*args, weights, device, batch_size, workers, resize, quiet, **kwargs):
+        opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
+                                workers=workers, progress=not quiet and sys.stderr.isatty())
+        return f(*args, opts=opts, **kwargs)
+    return wrapper
+
+
+def emit_json(obj) -> None:
+    click.echo(to_json(obj))

@@ -1,0 +1,57 @@
+"""``ganmetrics fid`` and ``ganmetrics stats``."""
+from __future__ import annotations
+
+import click
+
+import ganmetrics
+from ganmetrics.evaluate import ExtractorOptions
+
+from .common import emit_json, extractor_options
+from .main import main
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@extractor_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of 'FID: value'.")
+@click.option("--force", is_flag=True,
+              help="Compare statistics even if their extractor, weights or resize mode differ.")
+def fid(a: str, b: str, opts: ExtractorOptions, as_json: bool, force: bool):
+    """Fréchet Inception Distance between A and B.
+
+    A and B are image folders, .npy/.npz image arrays, or .npz statistics files (from
+    'ganmetrics stats', TTUR, pytorch-fid or clean-fid). Statistics made with a different
+    extractor, weights or --resize mode are refused unless --force is given.
+
+    \b
+    Examples:
+      ganmetrics fid real/ fake/
+      ganmetrics fid real.npz fake/ --json
+      ganmetrics fid real/ fake/ --resize pytorch-fid --weights pt_inception-2015-12-05-6726825d.pth
+    """
+    result = ganmetrics.fid(a, b, force=force, opts=opts)
+    if as_json:
+        emit_json({"fid": result.value, "n_a": result.n["a"], "n_b": result.n["b"], **result.metadata})
+    else:
+        click.echo(f"FID: {result.value:.4f}")
+
+
+@main.command()
+@click.argument("path")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the .npz (mu, sigma, n, metadata); written atomically.")
+@extractor_options
+def stats(path: str, output: str, opts: ExtractorOptions):
+    """Save the Inception pool3 statistics of PATH (a folder or image array) to an .npz.
+
+    The file holds 'mu' and 'sigma' (the keys TTUR and pytorch-fid use), 'n', and the
+    metadata that produced it (extractor, weights sha256, resize mode, package version).
+
+    \b
+    Example:
+      ganmetrics stats real/ -o real.npz && ganmetrics fid real.npz fake/
+    """
+    result = ganmetrics.compute_stats(path, opts=opts)
+    result.save(output)
+    click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)

@@ -1,0 +1,200 @@
+"""The FID Inception-v3: the 2015-12-05 TensorFlow ImageNet graph that TTUR's FID code uses.
+
+Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium"
+(NeurIPS 2017) define FID on the 2048-d ``pool_3`` features of this graph; Salimans et al.,
+"Improved Techniques for Training GANs" (NeurIPS 2016) define the Inception Score on its
+1008-way softmax. The graph is torchvision's Inception3 up to four details, which are what make
+it "the FID network" and not torchvision's ImageNet classifier:
+
+* the average pools inside the A, C and first E blocks exclude the zero padding from the mean
+  (TensorFlow's ``avg_pool`` with SAME padding), i.e. ``count_include_pad=False``;
+* the last E block (``Mixed_7c``) pools its fourth branch with a *max* pool;
+* the classifier has 1008 outputs (1000 ImageNet classes plus 8 unused ones);
+* batch norm uses eps = 0.001 (as torchvision does).
+
+Module names follow torchvision's ``Inception3`` so that pytorch-fid's weights file
+``pt_inception-2015-12-05-6726825d.pth`` (and torch-fidelity's copy of it) load unchanged.
+
+Input: float images, N x 3 x 299 x 299, already resized and normalised to [-1, 1]
+(see ``ganmetrics.preprocess``). Output: ``(pool3, logits)`` with pool3 N x 2048 and
+logits N x 1008 (the classifier *with* its bias).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+NUM_CLASSES = 1008
+POOL3_DIM = 2048
+
+
+class BasicConv2d(nn.Module):
+    """conv (no bias) -> batch norm (eps 1e-3) -> ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, **conv_kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **conv_kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
+def _avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
+    # TensorFlow's SAME-padded average pool divides by the number of real pixels in the window.
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
+
+
+class InceptionA(nn.Module):
+    """35x35 block (Mixed_5b..5d): 1x1 | 1x1-5x5 | 1x1-3x3-3x3 | avgpool-1x1."""
+
+    def __init__(self, in_channels: int, pool_features: int):
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch5x5_1 = BasicConv2d(in_channels, 48, kernel_size=1)
+        self.branch5x5_2 = BasicConv2d(48, 64, kernel_size=5, padding=2)
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, padding=1)
+        self.branch_pool = BasicConv2d(in_channels, pool_features, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b1 = self.branch1x1(x)
+        b5 = self.branch5x5_2(self.branch5x5_1(x))
+        b3 = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        bp = self.branch_pool(_avg_pool_3x3(x))
+        return torch.cat([b1, b5, b3, bp], 1)
+
+
+class InceptionB(nn.Module):
+    """35x35 -> 17x17 reduction (Mixed_6a): 3x3/2 | 1x1-3x3-3x3/2 | maxpool/2."""
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.branch3x3 = BasicConv2d(in_channels, 384, kernel_size=3, stride=2)
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b3 = self.branch3x3(x)
+        bd = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        bp = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([b3, bd, bp], 1)
+
+
+class InceptionC(nn.Module):
+    """17x17 block (Mixed_6b..6e) with factorised 7x7 convolutions."""
+
+    def __init__(self, in_channels: int, channels_7x7: int):
+        super().__init__()
+        c7 = channels_7x7
+        self.branch1x1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch7x7_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7_2 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(c7, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7dbl_2 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(c7, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b1 = self.branch1x1(x)
+        b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        bd = x
+        for layer in (self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3,
+                      self.branch7x7dbl_4, self.branch7x7dbl_5):
+            bd = layer(bd)
+        bp = self.branch_pool(_avg_pool_3x3(x))
+        return torch.cat([b1, b7, bd, bp], 1)
+
+
+class InceptionD(nn.Module):
+    """17x17 -> 8x8 reduction (Mixed_7a)."""
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.branch3x3_1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch3x3_2 = BasicConv2d(192, 320, kernel_size=3, stride=2)
+        self.branch7x7x3_1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch7x7x3_2 = BasicConv2d(192, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7x3_3 = BasicConv2d(192, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7x3_4 = BasicConv2d(192, 192, kernel_size=3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b3 = self.branch3x3_2(self.branch3x3_1(x))
+        b7 = self.branch7x7x3_4(self.branch7x7x3_3(self.branch7x7x3_2(self.branch7x7x3_1(x))))
+        bp = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([b3, b7, bp], 1)
+
+
+class InceptionE(nn.Module):
+    """8x8 block (Mixed_7b, Mixed_7c) with expanded 3x3 branches.
+
+    ``pool="avg"`` for Mixed_7b and ``pool="max"`` for Mixed_7c, as in the TensorFlow graph.
+    """
+
+    def __init__(self, in_channels: int, pool: str):
+        super().__init__()
+        self.pool = pool
+        self.branch1x1 = BasicConv2d(in_channels, 320, kernel_size=1)
+        self.branch3x3_1 = BasicConv2d(in_channels, 384, kernel_size=1)
+        self.branch3x3_2a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3_2b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 448, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(448, 384, kernel_size=3, padding=1)
+        self.branch3x3dbl_3a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b1 = self.branch1x1(x)
+        b3 = self.branch3x3_1(x)
+        b3 = torch.cat([self.branch3x3_2a(b3), self.branch3x3_2b(b3)], 1)
+        bd = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        bd = torch.cat([self.branch3x3dbl_3a(bd), self.branch3x3dbl_3b(bd)], 1)
+        if self.pool == "max":
+            pooled = F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+        else:
+            pooled = _avg_pool_3x3(x)
+        bp = self.branch_pool(pooled)
+        return torch.cat([b1, b3, bd, bp], 1)
+
+
+class FIDInceptionV3(nn.Module):
+    """299x299x3 in [-1, 1] -> (pool3: N x 2048, logits: N x 1008)."""
+
+    def __init__(self):
+        super().__init__()
+        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)     # 149x149x32
+        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)              # 147x147x32
+        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)   # 147x147x64
+        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)              # 73x73x80
+        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)             # 71x71x192
+        self.Mixed_5b = InceptionA(192, pool_features=32)                     # 35x35x256
+        self.Mixed_5c = InceptionA(256, pool_features=64)                     # 35x35x288
+        self.Mixed_5d = InceptionA(288, pool_features=64)                     # 35x35x288
+        self.Mixed_6a = InceptionB(288)                                       # 17x17x768
+        self.Mixed_6b = InceptionC(768, channels_7x7=128)
+        self.Mixed_6c = InceptionC(768, channels_7x7=160)
+        self.Mixed_6d = InceptionC(768, channels_7x7=160)
+        self.Mixed_6e = InceptionC(768, channels_7x7=192)                     # 17x17x768
+        self.Mixed_7a = InceptionD(768)                                       # 8x8x1280
+        self.Mixed_7b = InceptionE(1280, pool="avg")                          # 8x8x2048
+        self.Mixed_7c = InceptionE(2048, pool="max")                          # 8x8x2048
+        self.fc = nn.Linear(POOL3_DIM, NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
+        x = F.max_pool2d(x, kernel_size=3, stride=2)
+        x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
+        x = F.max_pool2d(x, kernel_size=3, stride=2)
+        for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b,
+                      self.Mixed_6c, self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b,
+                      self.Mixed_7c):
+            x = block(x)
+        pool3 = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return pool3, self.fc(pool3)

@@ -1,0 +1,90 @@
+"""Find, download and verify the FID Inception weights.
+
+Search order:
+1. an explicit path (``--weights FILE`` / ``weights=``);
+2. the environment variable ``GANMETRICS_INCEPTION_WEIGHTS``;
+3. the cache: ``$GANMETRICS_CACHE``, else ``$XDG_CACHE_HOME/ganmetrics``, else
+   ``~/.cache/ganmetrics``, file ``pt_inception-2015-12-05-6726825d.pth``;
+4. a download of pytorch-fid's published file into the cache, verified by sha256 and
+   written atomically (a failed or wrong download leaves nothing behind).
+
+Files given explicitly (1, 2) are not required to carry the standard hash (fine-tuned or test
+weights are legitimate); their sha256 is recorded in every result so the difference shows.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import WeightsError
+from ..io import atomic_write
+
+WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+               "pt_inception-2015-12-05-6726825d.pth")
+WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
+# The file name carries the first 8 hex digits of this hash (the torch.hub convention).
+WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+ENV_VAR = "GANMETRICS_INCEPTION_WEIGHTS"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("GANMETRICS_CACHE"):
+        return Path(os.environ["GANMETRICS_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ganmetrics"
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def how_to_provide() -> str:
+    return (f"download {WEIGHTS_URL} and pass it with --weights FILE (or set {ENV_VAR}=FILE, "
+            f"or place it at {cache_dir() / WEIGHTS_FILENAME})")
+
+
+def find_weights(explicit: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Return the path of the weights file, downloading it into the cache if needed."""
+    for origin, candidate in (("--weights", explicit), (ENV_VAR, os.environ.get(ENV_VAR))):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise WeightsError(f"{path}: weights file not found (given by {origin})")
+            return path
+    cached = cache_dir() / WEIGHTS_FILENAME
+    if cached.is_file():
+        return cached
+    if not download:
+        raise WeightsError(f"Inception weights not found; {how_to_provide()}")
+    download_file(WEIGHTS_URL, cached, WEIGHTS_SHA256)
+    return cached
+
+
+def download_file(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:
+    """Stream ``url`` into ``dest`` atomically; refuse it unless its sha256 matches."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WeightsError(f"{dest.parent}: cannot create the cache directory ({e.strerror})") from None
+    print(f"Downloading {url} -> {dest}", file=sys.stderr)
+    h = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                h.update(chunk)
+                out.write(chunk)
+            if h.hexdigest() != sha256:
+                raise WeightsError(f"{url}: downloaded file has sha256 {h.hexdigest()}, expected {sha256}; "
+                                   "nothing was saved")
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise WeightsError(f"Inception weights not found and the download failed ({reason}); "
+                           f"{how_to_provide()}") from None

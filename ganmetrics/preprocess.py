@@ -1,0 +1,76 @@
+"""Resize and normalisation in front of the Inception network.
+
+Two modes, recorded in every result and stats file:
+
+``tf1`` (default)
+    What the original TTUR / TensorFlow-1 FID code does inside the graph: bilinear resize to
+    299x299 with TF1's ``resize_bilinear(align_corners=False)`` sampling (source coordinate
+    ``i * in/out``, no half-pixel offset) on pixel values 0..255, then ``(x - 128) / 128``.
+    torch-fidelity reproduces the same thing. Paper numbers computed with TTUR's code are in
+    this mode, hence the default.
+``pytorch-fid``
+    What pytorch-fid does: ``x / 255``, ``torch.nn.functional.interpolate(bilinear,
+    align_corners=False)`` (half-pixel centres), then ``2x - 1``.
+
+For 299x299 inputs the two differ only by the normalisation (127.5 vs 128 centre). See
+docs/metrics.md for how far the resulting FIDs differ.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .errors import InputError
+
+INCEPTION_SIZE = 299
+RESIZE_MODES = ("tf1", "pytorch-fid")
+DEFAULT_RESIZE = "tf1"
+
+
+def check_mode(mode: str) -> str:
+    if mode not in RESIZE_MODES:
+        raise InputError(f"--resize {mode!r}: unknown mode (choose from {', '.join(RESIZE_MODES)})")
+    return mode
+
+
+def _tf1_source_index(in_size: int, out_size: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """TF1 ``resize_bilinear`` (align_corners=False, half_pixel_centers=False) sampling grid.
+
+    src = dst * (in/out) in float32; lo = floor(src); hi = min(lo + 1, in - 1); weight = src - lo.
+    """
+    scale = torch.tensor(in_size / out_size, dtype=torch.float32)
+    src = torch.arange(out_size, dtype=torch.float32) * scale
+    lo = src.long()  # src >= 0, so truncation is floor
+    hi = (lo + 1).clamp_max(in_size - 1)
+    frac = src - lo.float()
+    return lo.to(device), hi.to(device), frac.to(device)
+
+
+def resize_tf1(x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
+    """TensorFlow-1 bilinear resize of a float N x C x H x W batch to ``size`` x ``size``.
+
+    The interpolation is evaluated as ``top + (bottom - top) * frac`` (rows, then columns in the
+    order TF's kernel uses), which makes the result bit-identical to torch-fidelity's.
+    """
+    h, w = x.shape[-2:]
+    ylo, yhi, dy = _tf1_source_index(h, size, x.device)
+    xlo, xhi, dx = _tf1_source_index(w, size, x.device)
+    rows_lo = x.index_select(2, ylo)
+    rows_hi = x.index_select(2, yhi)
+    top = rows_lo.index_select(3, xlo) + (rows_lo.index_select(3, xhi) - rows_lo.index_select(3, xlo)) * dx
+    bottom = rows_hi.index_select(3, xlo) + (rows_hi.index_select(3, xhi) - rows_hi.index_select(3, xlo)) * dx
+    return top + (bottom - top) * dy.view(-1, 1)
+
+
+def preprocess(images: torch.Tensor, mode: str = DEFAULT_RESIZE) -> torch.Tensor:
+    """uint8 N x 3 x H x W (any device) -> float32 N x 3 x 299 x 299 in the network's input range."""
+    if images.dtype != torch.uint8:
+        raise InputError(f"expected uint8 images, got {images.dtype}")
+    if mode == "tf1":
+        x = resize_tf1(images.float())
+        return (x - 128) / 128
+    if mode == "pytorch-fid":
+        x = images.float().div(255)
+        x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
+        return 2 * x - 1
+    raise InputError(f"--resize {mode!r}: unknown mode (choose from {', '.join(RESIZE_MODES)})")

@@ -1,0 +1,229 @@
+"""Every kind of image input -> uint8 N x 3 x H x W batches, and the validation of those inputs.
+
+Kinds: a folder of image files (recursive, sorted by relative path), an ``.npy`` / ``.npz``
+image array, or an in-memory numpy array / torch tensor.
+
+Array rules (files and in-memory alike):
+
+* shape N x H x W x C or N x C x H x W with C in {1, 3, 4} (channels-last is tried first,
+  unless only dimension 1 fits), or N x H x W for grayscale; 1 channel is repeated to RGB,
+  a 4th channel (alpha) is dropped;
+* dtype uint8 as is; other integer types if every value is in 0..255; floating point if every
+  value is in [0, 1], mapped to uint8 by ``round(255 * x)``. NaN, inf or values out of range
+  are refused.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+from .io import load_npy, load_npz
+
+IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+ARRAY_IMAGE_KEYS = ("images", "arr_0", "x", "samples")
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def decode_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one image file as uint8 H x W x 3 (RGB).
+
+    Grayscale and palette images become RGB, alpha is dropped, and 16-bit images are scaled
+    to 8 bits by ``round(v / 257)`` (65535 -> 255).
+    """
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit grayscale (PNG gives mode I;16 or I): scale 0..65535 -> 0..255.
+                a = np.asarray(img, dtype=np.float64)
+                a = np.clip(np.rint(a / 257.0), 0, 255).astype(np.uint8)
+                return np.repeat(a[:, :, None], 3, axis=2)
+            if img.mode != "RGB":
+                img = img.convert("RGB")
+            return np.asarray(img, dtype=np.uint8).copy()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: refused, image is too large ({e})") from None
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not a readable image (corrupt or not an image file)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path}: cannot decode image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+
+
+def list_image_files(folder: str | os.PathLike) -> list[Path]:
+    """Image files below ``folder`` (recursively), sorted by their path relative to it.
+
+    Hidden files and folders (name starting with '.') are ignored; any other file that is not
+    an image is an error, since silently ignoring it could silently change N.
+    """
+    root = Path(folder)
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise InputError(
+                    f"{path}: not an image file (supported: {', '.join(IMAGE_EXTENSIONS)}); "
+                    "move it out of the folder")
+            found.append((path.relative_to(root).as_posix(), path))
+    if not found:
+        raise InputError(f"{root}: no image files found (supported: {', '.join(IMAGE_EXTENSIONS)})")
+    return [p for _, p in sorted(found)]
+
+
+# ----------------------------------------------------------------------------- arrays
+
+
+def as_uint8_nchw(array, name: str = "array") -> np.ndarray:
+    """Validate an image array (numpy or torch) and return it as uint8 N x 3 x H x W."""
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().numpy()
+    a = np.asarray(array)
+    if a.ndim == 3:
+        a = a[:, None, :, :]
+    if a.ndim != 4:
+        raise InputError(f"{name}: expected images of shape N x H x W x C or N x C x H x W, got shape {a.shape}")
+    if a.shape[-1] in (1, 3, 4) and not (a.shape[1] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4)):
+        a = a.transpose(0, 3, 1, 2)
+    elif a.shape[1] not in (1, 3, 4):
+        raise InputError(f"{name}: cannot find a channel axis of size 1, 3 or 4 in shape {a.shape}")
+    if a.shape[0] == 0:
+        raise InputError(f"{name}: contains no images")
+    a = _to_uint8(a, name)
+    if a.shape[1] == 1:
+        a = np.repeat(a, 3, axis=1)
+    elif a.shape[1] == 4:
+        a = a[:, :3]
+    return np.ascontiguousarray(a)
+
+
+def _to_uint8(a: np.ndarray, name: str) -> np.ndarray:
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.bool_ or a.dtype.kind not in "iuf":
+        raise InputError(f"{name}: unsupported dtype {a.dtype} (use uint8, or float in [0, 1])")
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all():
+            raise InputError(f"{name}: contains NaN or infinite values")
+        lo, hi = float(a.min()), float(a.max())
+        if lo < 0 or hi > 1:
+            raise InputError(f"{name}: float images must lie in [0, 1], found values in [{lo:.4g}, {hi:.4g}]")
+        return np.rint(a * 255).astype(np.uint8)
+    lo, hi = int(a.min()), int(a.max())
+    if lo < 0 or hi > 255:
+        raise InputError(f"{name}: integer images must lie in 0..255, found values in [{lo}, {hi}]")
+    return a.astype(np.uint8)
+
+
+def load_image_array(path: str | os.PathLike) -> np.ndarray:
+    """Images from an ``.npy`` file, or from an ``.npz`` file's single array (or its
+    ``images`` / ``arr_0`` / ``x`` / ``samples`` key)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        return as_uint8_nchw(load_npy(path), str(path))
+    arrays = load_npz(path)
+    if len(arrays) == 1:
+        (array,) = arrays.values()
+    else:
+        key = next((k for k in ARRAY_IMAGE_KEYS if k in arrays), None)
+        if key is None:
+            raise InputError(f"{path}: .npz with keys {sorted(arrays)}: expected one array, or a key named "
+                             f"{' / '.join(ARRAY_IMAGE_KEYS)}, or mu and sigma for statistics")
+        array = arrays[key]
+    return as_uint8_nchw(array, str(path))
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@dataclass
+class ImageSource:
+    """A named, ordered collection of images: either files (decoded lazily) or one array."""
+
+    name: str
+    files: Sequence[Path] | None = None
+    array: np.ndarray | None = None  # uint8 N x 3 x H x W
+
+    def __len__(self) -> int:
+        return len(self.files) if self.files is not None else len(self.array)
+
+    def describe(self) -> dict:
+        """What identifies this input (for caches and result metadata)."""
+        return {"name": self.name, "n": len(self), "kind": "folder" if self.files is not None else "array"}
+
+
+def open_images(x, name: str | None = None) -> ImageSource:
+    """Folder path, ``.npy``/``.npz`` path, numpy array or torch tensor -> ImageSource."""
+    if isinstance(x, (str, os.PathLike)):
+        path = Path(x)
+        if path.is_dir():
+            return ImageSource(name or str(path), files=list_image_files(path))
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.suffix.lower() in (".npy", ".npz"):
+            return ImageSource(name or str(path), array=load_image_array(path))
+        raise InputError(f"{path}: expected a folder of images, an .npy/.npz array or an .npz stats file")
+    if isinstance(x, (np.ndarray, torch.Tensor)):
+        return ImageSource(name or "array", array=as_uint8_nchw(x, name or "array"))
+    raise InputError(f"unsupported input of type {type(x).__name__}: expected a path, a numpy array or a torch tensor")
+
+
+class _FileDataset(torch.utils.data.Dataset):
+    """Decodes in DataLoader workers. Errors travel back as values (not exceptions) so that the
+    main process can raise them as one clean line instead of a worker traceback."""
+
+    def __init__(self, files: Sequence[Path]):
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
+        try:
+            return torch.from_numpy(decode_image(self.files[i]).transpose(2, 0, 1).copy()), None
+        except InputError as e:
+            return None, str(e)
+
+
+def _collate(items):
+    errors = [err for _, err in items if err is not None]
+    if errors:
+        return errors[0]
+    images = [img for img, _ in items]
+    if all(img.shape == images[0].shape for img in images):
+        return torch.stack(images)
+    return images  # mixed sizes: resized one by one downstream
+
+
+def iter_batches(source: ImageSource, batch_size: int = 50, workers: int = 0,
+                 pin_memory: bool = False) -> Iterator[torch.Tensor | list[torch.Tensor]]:
+    """uint8 N x 3 x H x W batches in source order (a list of 3 x H x W tensors when sizes differ)."""
+    if batch_size < 1:
+        raise InputError(f"--batch-size {batch_size}: must be at least 1")
+    if workers < 0:
+        raise InputError(f"--workers {workers}: must be 0 or more")
+    if source.array is not None:
+        for start in range(0, len(source.array), batch_size):
+            batch = torch.from_numpy(source.array[start:start + batch_size])
+            yield batch.pin_memory() if pin_memory else batch
+        return
+    loader = torch.utils.data.DataLoader(
+        _FileDataset(source.files), batch_size=batch_size, shuffle=False, num_workers=workers,
+        collate_fn=_collate, pin_memory=pin_memory)
+    for batch in loader:
+        if isinstance(batch, str):
+            raise InputError(batch)
+        yield batch

@@ -1,0 +1,142 @@
+"""Streaming Gaussian statistics of feature vectors: the accumulator stage of the pipeline.
+
+Memory is O(d^2) whatever N is: the statistics are kept as float64 sums,
+
+    n,   s = sum_i x_i,   S = sum_i x_i x_i^T,
+
+from which  mu = s / n  and  sigma = (S - n mu mu^T) / (n - 1)  (the unbiased covariance,
+as ``numpy.cov`` and pytorch-fid compute it). Sums of disjoint shards add up to the sums of the
+whole, so shard statistics merge exactly (up to float64 rounding) -- what multi-process
+extraction relies on.
+
+Stats files are ``.npz`` with ``mu`` and ``sigma`` (the keys TTUR and pytorch-fid read and
+write, so their tools read our files) plus ``n`` and a JSON ``metadata`` string. TTUR,
+pytorch-fid and clean-fid files (``mu`` and ``sigma`` only) are read too.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import InputError
+from .io import load_npz, save_npz
+
+
+class GaussianStats:
+    """Mean and covariance of a stream of d-dimensional vectors, mergeable across shards."""
+
+    def __init__(self, dim: int, metadata: dict | None = None, device: str | torch.device = "cpu"):
+        self.dim = dim
+        self.n = 0
+        self.metadata = dict(metadata or {})
+        self._sum = torch.zeros(dim, dtype=torch.float64, device=device)
+        self._outer = torch.zeros(dim, dim, dtype=torch.float64, device=device)
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None  # files that carry no n
+
+    # -- accumulation -------------------------------------------------------------------
+    def update(self, features) -> "GaussianStats":
+        """Add a batch of vectors (N x d, numpy or torch, any float dtype)."""
+        x = torch.as_tensor(features)
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise InputError(f"expected features of shape N x {self.dim}, got {tuple(x.shape)}")
+        x = x.to(device=self._sum.device, dtype=torch.float64)
+        if not torch.isfinite(x).all():
+            raise InputError("features contain NaN or infinite values")
+        self._sum += x.sum(0)
+        self._outer += x.T @ x
+        self.n += x.shape[0]
+        return self
+
+    def merge(self, other: "GaussianStats") -> "GaussianStats":
+        """Statistics of the union of two disjoint sets (exact: the sums add)."""
+        if other.dim != self.dim:
+            raise InputError(f"cannot merge statistics of dimension {self.dim} and {other.dim}")
+        if self._moments is not None or other._moments is not None:
+            raise InputError("cannot merge statistics whose sample count n is unknown")
+        merged = GaussianStats(self.dim, self.metadata, device="cpu")
+        merged.n = self.n + other.n
+        merged._sum = self._sum.cpu() + other._sum.cpu()
+        merged._outer = self._outer.cpu() + other._outer.cpu()
+        return merged
+
+    def sums(self) -> tuple[int, torch.Tensor, torch.Tensor]:
+        """(n, s, S): what ``torch.distributed.all_reduce`` needs to combine ranks."""
+        return self.n, self._sum, self._outer
+
+    # -- moments ------------------------------------------------------------------------
+    @property
+    def mu(self) -> np.ndarray:
+        if self._moments is not None:
+            return self._moments[0]
+        self._require(1)
+        return (self._sum / self.n).cpu().numpy()
+
+    @property
+    def sigma(self) -> np.ndarray:
+        if self._moments is not None:
+            return self._moments[1]
+        self._require(2)
+        mu = self._sum / self.n
+        cov = (self._outer - self.n * torch.outer(mu, mu)) / (self.n - 1)
+        return cov.cpu().numpy()
+
+    def _require(self, k: int) -> None:
+        if self.n < k:
+            what = self.metadata.get("source", "input")
+            raise InputError(f"{what}: {self.n} sample(s); a covariance needs at least 2")
+
+    @classmethod
+    def from_moments(cls, mu, sigma, n: int | None = None, metadata: dict | None = None,
+                     name: str = "statistics") -> "GaussianStats":
+        """Statistics from a mean and covariance; with ``n`` they become mergeable again."""
+        mu = np.asarray(mu, dtype=np.float64)
+        sigma = np.asarray(sigma, dtype=np.float64)
+        if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
+            raise InputError(f"{name}: mu must be a vector and sigma a square matrix of the same size, "
+                             f"got {mu.shape} and {sigma.shape}")
+        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+            raise InputError(f"{name}: mu or sigma contains NaN or infinite values")
+        stats = cls(mu.shape[0], metadata)
+        if n is None or n < 2:
+            stats._moments = (mu, sigma)
+            return stats
+        stats.n = int(n)
+        stats._sum = torch.from_numpy(n * mu)
+        stats._outer = torch.from_numpy((n - 1) * sigma + n * np.outer(mu, mu))
+        return stats
+
+    # -- files --------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        save_npz(path, mu=self.mu, sigma=self.sigma, n=np.int64(self.n),
+                 metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GaussianStats":
+        data = load_npz(path)
+        if "mu" not in data or "sigma" not in data:
+            raise InputError(f"{path}: not a statistics file (no 'mu' and 'sigma' arrays; found {sorted(data)})")
+        metadata = {}
+        if "metadata" in data:
+            try:
+                metadata = json.loads(str(data["metadata"]))
+            except ValueError:
+                raise InputError(f"{path}: unreadable metadata") from None
+        n = int(data["n"]) if "n" in data and data["n"].size == 1 else None
+        metadata["source"] = str(path)
+        return cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
+
+
+def is_stats_file(path: str | os.PathLike) -> bool:
+    """True for an ``.npz`` that holds ``mu`` and ``sigma`` (reads only the zip directory)."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return "mu" in data.files and "sigma" in data.files
+    except Exception:
+        return False
