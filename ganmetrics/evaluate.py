@@ -5,15 +5,26 @@ extractor once per input, and hands arrays to the pure metric functions.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from . import __version__
 from .errors import IncompatibleStatsError, InputError
 from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
+from .features.weights import cache_dir
+from .io import load_npz, save_npz
+from .metrics.bootstrap import bootstrap_interval
 from .metrics.frechet import frechet_distance
+from .metrics.inception_score import inception_score
+from .metrics.kid import DEFAULT_SEED, kid
+from .metrics.prdc import prdc_indicators
 from .preprocess import DEFAULT_RESIZE
 from .result import Result
 from .sources import ImageSource, iter_batches, open_images
@@ -131,4 +142,165 @@ def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=
     return Result("fid", value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)
 
 
-__all__ = ["fid", "compute_stats", "check_compatible", "ExtractorOptions", "image_stats", "load_stats_or_images"]
+
+
+# ----------------------------------------------------------------------------- one-pass evaluation
+
+METRICS = ("fid", "is", "kid", "prdc")
+FEATURE_CACHE_VERSION = 1
+
+
+@dataclass
+class FeatureSet:
+    """The features of one input: pool3 (N x 2048) and the bias-free logits (N x 1008)."""
+
+    name: str
+    pool3: np.ndarray
+    logits_unbiased: np.ndarray
+    metadata: dict
+
+
+def _input_fingerprint(source: ImageSource, x) -> str:
+    """What identifies an input's content cheaply: file names, sizes and mtimes, or array bytes."""
+    h = hashlib.sha256()
+    if source.files is not None:
+        root = Path(x)
+        for f in source.files:
+            st = f.stat()
+            h.update(f"{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    else:
+        h.update(np.ascontiguousarray(source.array).data)
+    return h.hexdigest()
+
+
+def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str | None = None) -> FeatureSet:
+    """Run the extractor once over an input; with ``cache`` reuse/keep the result in the cache.
+
+    The cache key covers the input's content fingerprint, the extractor, its weights' sha256,
+    the resize mode and the cache format, so a changed folder, weights file or preprocessing
+    never returns stale features. Cache files are written atomically.
+    """
+    if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
+        raise InputError(f"{x}: holds only statistics (mu, sigma); this metric needs the images")
+    source = open_images(x, name)
+    if len(source) < 2:
+        raise InputError(f"{source.name}: {len(source)} image; metrics need at least 2")
+    meta = {**opts.extractor.metadata(), "source": source.name, "ganmetrics_version": __version__}
+    path = None
+    if cache:
+        key = hashlib.sha256(json.dumps([_input_fingerprint(source, x), opts.extractor.metadata(),
+                                         FEATURE_CACHE_VERSION]).encode()).hexdigest()[:32]
+        path = cache_dir() / "features" / f"{key}.npz"
+        if path.is_file():
+            data = load_npz(path)
+            return FeatureSet(source.name, data["pool3"], data["logits_unbiased"], meta)
+    pool3, logits = [], []
+    for feats in opts.run(source):
+        pool3.append(feats["pool3"].float().cpu().numpy())
+        logits.append(feats["logits_unbiased"].float().cpu().numpy())
+    fs = FeatureSet(source.name, np.concatenate(pool3), np.concatenate(logits), meta)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_npz(path, pool3=fs.pool3, logits_unbiased=fs.logits_unbiased)
+    return fs
+
+
+def _stats_of(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = GaussianStats(features.shape[1]).update(features)
+    return s.mu, s.sigma
+
+
+def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: int = 100,
+             seed: int = DEFAULT_SEED, splits: int = 10, kid_subsets: int = 100, kid_subset_size: int = 1000,
+             k_pr: int = 3, k_dc: int = 5, cache: bool = False, force: bool = False,
+             opts: ExtractorOptions | None = None, **extractor_kwargs) -> list[Result]:
+    """Every requested metric from one extraction per input.
+
+    ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; the Inception
+    Score is computed on ``b`` (on ``a`` when ``b`` is None). ``ci`` (e.g. 0.95) adds a
+    percentile bootstrap interval with ``n_boot`` resamples to every metric (see docs for the
+    cost). FID also accepts a statistics file for ``a``.
+    """
+    metrics = list(dict.fromkeys(metrics))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise InputError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    if b is None and metrics != ["is"]:
+        raise InputError("two inputs are needed for " + ", ".join(m for m in metrics if m != "is"))
+    opts = opts or ExtractorOptions(**extractor_kwargs)
+    common = {"seed": seed, "ganmetrics_version": __version__}
+    if ci is not None:
+        common.update(ci=ci, n_boot=n_boot)
+
+    needs_features_a = any(m in metrics for m in ("kid", "prdc")) or (b is None) or \
+        ("fid" in metrics and ci is not None)
+    stats_a = None
+    if "fid" in metrics and not needs_features_a and isinstance(a, (str, os.PathLike)) and is_stats_file(a):
+        stats_a = GaussianStats.load(a)
+    fa = None if stats_a is not None else extract_features(a, opts, cache)
+    fb = extract_features(b, opts, cache) if b is not None else None
+    meta = {**(fb or fa).metadata, **common}
+    meta.pop("source", None)
+    results: list[Result] = []
+
+    if "fid" in metrics:
+        if stats_a is None:
+            stats_a = GaussianStats(fa.pool3.shape[1], fa.metadata).update(fa.pool3)
+        stats_b = GaussianStats(fb.pool3.shape[1], fb.metadata).update(fb.pool3)
+        check_compatible(stats_a, stats_b, force)
+        value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma)
+        interval = None
+        if ci is not None:
+            def fid_of(ia, ib):
+                (m1, s1), (m2, s2) = _stats_of(fa.pool3[ia]), _stats_of(fb.pool3[ib])
+                return frechet_distance(m1, s1, m2, s2, method="eigvals")
+            interval = bootstrap_interval(fid_of, [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+        results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval, meta))
+
+    if "is" in metrics:
+        target = fb or fa
+        mean, std = inception_score(target.logits_unbiased, splits)
+        interval = None
+        if ci is not None:
+            interval = bootstrap_interval(lambda i: inception_score(target.logits_unbiased[i], splits)[0],
+                                          [len(target.logits_unbiased)], n_boot, ci, seed)
+        results.append(Result("is", mean, {"b" if fb is not None else "a": len(target.logits_unbiased)}, std,
+                              interval, {**meta, "splits": splits}))
+
+    if "kid" in metrics:
+        kw = dict(subsets=kid_subsets, subset_size=kid_subset_size, seed=seed)
+        mean, std = kid(fa.pool3, fb.pool3, **kw)
+        interval = None
+        if ci is not None:
+            interval = bootstrap_interval(lambda ia, ib: kid(fa.pool3[ia], fb.pool3[ib], ids_a=ia, ids_b=ib, **kw)[0],
+                                          [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+        results.append(Result("kid", mean, {"a": len(fa.pool3), "b": len(fb.pool3)}, std, interval,
+                              {**meta, "subsets": kid_subsets, "subset_size": min(kid_subset_size, len(fa.pool3),
+                                                                                  len(fb.pool3))}))
+
+    if "prdc" in metrics:
+        results.extend(prdc_results(fa.pool3, fb.pool3, k_pr, k_dc, ci, n_boot, seed, meta, opts.device))
+    return results
+
+
+def prdc_results(real, fake, k_pr, k_dc, ci, n_boot, seed, meta, device="cpu") -> list[Result]:
+    """Precision, recall (k_pr) and density, coverage (k_dc) as Results.
+
+    Their bootstrap keeps the k-NN manifolds fixed and resamples the per-sample indicators
+    (resampling the points themselves would create duplicates at distance 0 and shrink the
+    k-NN radii).
+    """
+    indicators = prdc_indicators(real, fake, k_pr, k_dc, device)
+    n = {"a": len(real), "b": len(fake)}
+    out = []
+    for name, per_sample in indicators.items():
+        interval = None
+        if ci is not None:
+            interval = bootstrap_interval(lambda i: float(per_sample[i].mean()), [len(per_sample)], n_boot, ci, seed)
+        k = k_pr if name in ("precision", "recall") else k_dc
+        out.append(Result(name, float(per_sample.mean()), n, None, interval, {**meta, "k": k}))
+    return out
+
+
+__all__ = ["fid", "compute_stats", "evaluate", "extract_features", "check_compatible", "ExtractorOptions",
+           "image_stats", "load_stats_or_images", "FeatureSet", "METRICS"]

@@ -49,7 +49,9 @@ class Extractor:
         else:
             x = preprocess(images.to(self.device, non_blocking=True), self.resize)
         pool3, logits = self.model(x)
-        return {"pool3": pool3, "logits": logits}
+        # The original Inception Score code takes softmax(pool3 @ W) without the bias.
+        unbiased = pool3 @ self.model.fc.weight.T
+        return {"pool3": pool3, "logits": logits, "logits_unbiased": unbiased}
 
     def metadata(self) -> dict:
         return {"extractor": self.name, "weights_sha256": self.weights_sha256, "resize": self.resize}
@@ -78,7 +80,7 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
         raise WeightsError(f"{path}: not FID Inception-v3 weights ({detail})") from None
     dev = resolve_device(device)
     model.eval().requires_grad_(False).to(dev)
-    return Extractor(DEFAULT_EXTRACTOR, model, resize, dev, sha, {"pool3": 2048, "logits": 1008})
+    return Extractor(DEFAULT_EXTRACTOR, model, resize, dev, sha, {"pool3": 2048, "logits": 1008, "logits_unbiased": 1008})
 
 
 @lru_cache(maxsize=8)

@@ -17,8 +17,16 @@ from scipy import linalg
 from ..errors import InputError
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, imag_tol: float = 1e-3) -> float:
-    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2)."""
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, imag_tol: float = 1e-3,
+                     method: str = "sqrtm") -> float:
+    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    ``method="sqrtm"`` (default) is the reference computation above. ``method="eigvals"`` uses
+    Tr((Σ1 Σ2)^½) = Σ_i sqrt(λ_i(Σ1 Σ2)) (the eigenvalues of a product of two PSD matrices are
+    real and non-negative; rounding noise is removed by taking the real part of the complex
+    square root, as torch-fidelity does); about 4x faster at d = 2048, used for bootstrap
+    replicates.
+    """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape:
@@ -30,6 +38,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, imag_tol: floa
             raise InputError(f"{name} contains NaN or infinite values")
 
     diff = mu1 - mu2
+    if method == "eigvals":
+        eig = np.linalg.eigvals(sigma1 @ sigma2).astype(complex)
+        return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.sqrt(eig).real.sum())
+    if method != "sqrtm":
+        raise InputError(f"method={method!r}: use 'sqrtm' or 'eigvals'")
     covmean = _sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         warnings.warn(f"FID: singular product of covariances; adding {eps:g} to their diagonals")

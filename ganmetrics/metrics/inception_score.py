@@ -1,0 +1,72 @@
+"""Inception Score (Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016).
+
+    IS = exp( E_x KL( p(y|x) || p(y) ) ),   p(y) = E_x p(y|x),
+
+computed as in the original TensorFlow code (openai/improved-gan, inception_score.py): the
+samples are cut, in their given order, into ``splits`` consecutive parts
+(``[i*N//splits, (i+1)*N//splits)``), p(y) is the mean prediction *within* each part, and the
+result is the mean and the population standard deviation (ddof=0) of the per-part scores.
+The original takes p(y|x) = softmax(pool3 · W) without the classifier's bias ("unbiased
+logits" in torch-fidelity's words); the extractor provides those as ``logits_unbiased``.
+
+Differences of the peers (documented in docs/metrics.md): torch-fidelity shuffles the samples
+with seed 2020 before splitting; torchmetrics shuffles without a seed and uses the unbiased
+std. With ``shuffle=False`` torch-fidelity equals this function.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_softmax
+
+from ..errors import InputError
+
+
+def inception_score(logits_or_probs, splits: int = 10, kind: str = "auto") -> tuple[float, float]:
+    """Mean and std over ``splits`` of exp(E KL(p(y|x) || p(y))).
+
+    ``logits_or_probs``: N x C. ``kind="auto"`` treats rows that are non-negative and sum to 1
+    as probabilities, anything else as logits; pass ``"logits"`` or ``"probs"`` to be explicit.
+    """
+    x = _as_matrix(logits_or_probs)
+    n, c = x.shape
+    if c < 2:
+        raise InputError(f"Inception Score needs predictions over at least 2 classes, got {c}")
+    if splits < 1 or n < splits:
+        raise InputError(f"Inception Score with {splits} splits needs at least {max(splits, 1)} samples, got {n}")
+    if kind == "auto":
+        kind = "probs" if (x >= 0).all() and np.allclose(x.sum(1), 1, atol=1e-6) else "logits"
+    if kind == "logits":
+        log_p = log_softmax(x, axis=1)
+        p = np.exp(log_p)
+    elif kind == "probs":
+        if (x < 0).any() or not np.allclose(x.sum(1), 1, atol=1e-4):
+            raise InputError("probabilities must be non-negative and each row must sum to 1")
+        p = x / x.sum(1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            log_p = np.log(p)
+    else:
+        raise InputError(f"kind={kind!r}: use 'auto', 'logits' or 'probs'")
+    scores = []
+    for i in range(splits):
+        lo, hi = i * n // splits, (i + 1) * n // splits
+        part, log_part = p[lo:hi], log_p[lo:hi]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_py = np.log(part.mean(0, keepdims=True))
+            kl = np.where(part > 0, part * (log_part - log_py), 0.0)  # 0 log 0 = 0
+        scores.append(np.exp(kl.sum(1).mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def _as_matrix(a) -> np.ndarray:
+    try:
+        import torch
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    x = np.asarray(a, dtype=np.float64)
+    if x.ndim != 2:
+        raise InputError(f"expected an N x C matrix of logits or probabilities, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise InputError("logits/probabilities contain NaN or infinite values")
+    return x

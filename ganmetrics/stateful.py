@@ -1,0 +1,149 @@
+"""Stateful metrics for training loops, in the torchmetrics habit: ``update`` / ``compute`` / ``reset``.
+
+    fid = ganmetrics.FID(reference="real.npz", device="cuda")
+    for batch in loader:
+        fid.update(generator(z))          # uint8 N x 3 x H x W, or float in [0, 1]
+    print(fid.compute().value); fid.reset()
+
+Under ``torch.distributed`` (initialised by the user, e.g. with torchrun), ``compute()`` combines
+the ranks: FID all-reduces its float64 sums, IS and KID all-gather their features. Every rank
+gets the same result.
+"""
+from __future__ import annotations
+
+import torch
+
+from . import __version__
+from .errors import InputError
+from .evaluate import ExtractorOptions, load_stats_or_images
+from .metrics.frechet import frechet_distance
+from .metrics.inception_score import inception_score
+from .metrics.kid import DEFAULT_SEED, kid
+from .preprocess import DEFAULT_RESIZE
+from .result import Result
+from .sources import as_uint8_nchw
+from .stats import GaussianStats
+
+
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized() and \
+        torch.distributed.get_world_size() > 1
+
+
+def _to_uint8(images) -> torch.Tensor:
+    if isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] == 3:
+        return images  # fast path: stays on its device
+    return torch.from_numpy(as_uint8_nchw(images, "images"))
+
+
+class _ImageMetric:
+    def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+        self._opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
+                                      workers=0)
+
+    def _features(self, images) -> dict[str, torch.Tensor]:
+        x = _to_uint8(images)
+        outs = [self._opts.extractor(x[i:i + self._opts.batch_size]) for i in range(0, len(x), self._opts.batch_size)]
+        return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+
+    def _meta(self) -> dict:
+        return {**self._opts.extractor.metadata(), "ganmetrics_version": __version__}
+
+
+def _gather_rows(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate a per-rank N_r x d tensor across ranks (ranks may hold different N_r)."""
+    if not _distributed():
+        return x
+    parts = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(parts, x.cpu())
+    return torch.cat(parts)
+
+
+class FID(_ImageMetric):
+    """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
+
+    def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+        super().__init__(weights, device, resize, batch_size)
+        self._reference = None if reference is None else load_stats_or_images(reference, self._opts)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the accumulated images (a fixed ``reference`` is kept)."""
+        self._stats: dict[bool, GaussianStats | None] = {True: self._reference, False: None}
+
+    def update(self, images, real: bool = False) -> None:
+        if real and self._reference is not None:
+            raise InputError("this FID has a fixed reference; update(..., real=True) is not allowed")
+        pool3 = self._features(images)["pool3"]
+        if self._stats[real] is None:  # accumulate on the extractor's device
+            self._stats[real] = GaussianStats(pool3.shape[1], self._meta(), device=pool3.device)
+        self._stats[real].update(pool3)
+
+    def compute(self) -> Result:
+        if self._stats[True] is None or self._stats[False] is None:
+            raise InputError("FID.compute() needs real images (or a reference) and generated images")
+        real = self._stats[True] if self._reference is not None else self._synced(self._stats[True])
+        fake = self._synced(self._stats[False])
+        value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma)
+        return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata=self._meta())
+
+    @staticmethod
+    def _synced(stats: GaussianStats) -> GaussianStats:
+        if not _distributed():
+            return stats
+        n, s, outer = stats.sums()
+        dev = s.device if torch.distributed.get_backend() != "nccl" else torch.device("cuda")
+        buf = [torch.tensor([float(n)], dtype=torch.float64, device=dev), s.to(dev).clone(), outer.to(dev).clone()]
+        for t in buf:
+            torch.distributed.all_reduce(t)
+        total = GaussianStats(stats.dim, stats.metadata)
+        total.n, total._sum, total._outer = int(buf[0].item()), buf[1].cpu(), buf[2].cpu()
+        return total
+
+
+class InceptionScore(_ImageMetric):
+    """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
+
+    def __init__(self, splits: int = 10, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+        super().__init__(weights, device, resize, batch_size)
+        self.splits = splits
+        self.reset()
+
+    def reset(self) -> None:
+        self._logits: list[torch.Tensor] = []
+
+    def update(self, images) -> None:
+        self._logits.append(self._features(images)["logits_unbiased"].double().cpu())
+
+    def compute(self) -> Result:
+        if not self._logits:
+            raise InputError("InceptionScore.compute() called before any update()")
+        logits = _gather_rows(torch.cat(self._logits)).numpy()
+        mean, std = inception_score(logits, self.splits)
+        return Result("is", mean, {"b": len(logits)}, std, metadata={**self._meta(), "splits": self.splits})
+
+
+class KID(_ImageMetric):
+    """KID between the images passed with ``real=True`` and the rest."""
+
+    def __init__(self, subsets: int = 100, subset_size: int = 1000, seed: int = DEFAULT_SEED, weights=None,
+                 device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+        super().__init__(weights, device, resize, batch_size)
+        self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
+        self.reset()
+
+    def reset(self) -> None:
+        self._feats: dict[bool, list[torch.Tensor]] = {True: [], False: []}
+
+    def update(self, images, real: bool = False) -> None:
+        self._feats[real].append(self._features(images)["pool3"].double().cpu())
+
+    def compute(self) -> Result:
+        if not self._feats[True] or not self._feats[False]:
+            raise InputError("KID.compute() needs images with real=True and real=False")
+        a, b = (_gather_rows(torch.cat(self._feats[r])).numpy() for r in (True, False))
+        mean, std = kid(a, b, self.subsets, self.subset_size, seed=self.seed)
+        return Result("kid", mean, {"a": len(a), "b": len(b)}, std,
+                      metadata={**self._meta(), "subsets": self.subsets, "seed": self.seed})
+
+

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from ganmetrics import density_coverage, precision_recall
+from ganmetrics.errors import InputError
+from ganmetrics.metrics.prdc import prdc_indicators
+
+
+def gaussian(n, d=8, seed=0, shift=0.0):
+    return np.random.default_rng(seed).normal(shift, 1, (n, d))
+
+
+def test_parity_with_prdc_package():
+    prdc = pytest.importorskip("prdc")
+    real, fake = gaussian(300, seed=1), gaussian(250, seed=2, shift=0.4)
+    for k in (3, 5):
+        theirs = prdc.compute_prdc(real, fake, nearest_k=k)
+        p, r = precision_recall(real, fake, k=k)
+        d, c = density_coverage(real, fake, k=k)
+        # continuous data: no ties, so <= (ours, P/R) and < (prdc) agree
+        assert (p, r) == (pytest.approx(theirs["precision"], abs=1e-12), pytest.approx(theirs["recall"], abs=1e-12))
+        assert d == pytest.approx(theirs["density"], abs=1e-12)
+        assert c == pytest.approx(theirs["coverage"], abs=1e-12)
+
+
+def test_ties_on_the_ball_boundary():
+    """Precision/recall count the boundary in (original code: <=), density/coverage do not (prdc: <)."""
+    prdc = pytest.importorskip("prdc")
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])   # 1-NN radius of every real point is exactly 1
+    fake = np.array([[4.0], [5.0], [6.0]])          # 4 is at distance exactly 1 from the real point 3
+    p, r = precision_recall(real, fake, k=1)
+    assert (p, r) == (1 / 3, 1 / 4)                  # 4 and 3 lie on each other's boundary: counted
+    theirs = prdc.compute_prdc(real, fake, nearest_k=1)
+    assert theirs["precision"] == 0.0 and theirs["recall"] == 0.0   # strict < : not counted
+    d, c = density_coverage(real, fake, k=1)
+    assert (d, c) == (0.0, 0.0)                      # strict, like prdc
+
+
+def test_same_distribution_density_one_and_coverage_one_minus_two_to_minus_k():
+    real, fake = gaussian(3000, d=4, seed=3), gaussian(3000, d=4, seed=4)
+    d, c = density_coverage(real, fake, k=5)
+    assert d == pytest.approx(1.0, abs=0.05)
+    assert c == pytest.approx(1 - 2 ** -5, abs=0.02)
+
+
+def test_dropping_modes_loses_recall_and_coverage_not_precision():
+    rng = np.random.default_rng(5)
+    centres = 10 * rng.normal(size=(8, 16))
+    sample = lambda modes: centres[rng.integers(0, modes, 1600)] + rng.normal(size=(1600, 16))  # noqa: E731
+    real, full, half = sample(8), sample(8), sample(4)
+    (p_full, r_full), (p_half, r_half) = precision_recall(real, full), precision_recall(real, half)
+    (d_full, c_full), (d_half, c_half) = density_coverage(real, full), density_coverage(real, half)
+    assert abs(p_half - p_full) < 0.05 and abs(d_half - d_full) < 0.1      # fidelity unchanged
+    assert r_half == pytest.approx(r_full / 2, abs=0.06)                   # half the modes, half the recall
+    assert c_half == pytest.approx(c_full / 2, abs=0.06)
+
+
+def test_chunking_does_not_change_the_result():
+    real, fake = gaussian(120, seed=6), gaussian(100, seed=7, shift=0.3)
+    whole = prdc_indicators(real, fake)
+    chunked = prdc_indicators(real, fake, chunk_bytes=8 * 120 * 7)  # 7 rows per block
+    for key in whole:
+        assert np.array_equal(whole[key], chunked[key])
+
+
+@pytest.mark.parametrize("real, fake, match", [
+    (gaussian(3), gaussian(10), "need at least 4"),
+    (gaussian(10), np.full((10, 8), np.inf), "NaN or infinite"),
+    (gaussian(10), gaussian(10, d=4), "dimensions differ"),
+])
+def test_bad_inputs(real, fake, match):
+    with pytest.raises(InputError, match=match):
+        precision_recall(real, fake, k=3)
