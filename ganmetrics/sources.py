@@ -227,3 +227,13 @@ def iter_batches(source: ImageSource, batch_size: int = 50, workers: int = 0,
         if isinstance(batch, str):
             raise InputError(batch)
         yield batch
+
+
+def read_all(source: ImageSource, workers: int = 0) -> np.ndarray:
+    """Every image of ``source`` as one uint8 N x 3 x H x W array (they must share one size)."""
+    if source.array is not None:
+        return source.array
+    batches = list(iter_batches(source, 256, workers))
+    if any(isinstance(b, list) for b in batches) or len({tuple(b.shape[1:]) for b in batches}) > 1:
+        raise InputError(f"{source.name}: images of different sizes; pixel-space metrics need one size")
+    return torch.cat(batches).numpy()
