@@ -1,12 +1,15 @@
 """What every command shares: the extractor options, output formatting, and error handling."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 import warnings
 
 import click
 
+from ganmetrics import distributed
 from ganmetrics.errors import GanmetricsError
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.io import to_json
@@ -57,6 +60,9 @@ def extractor_options(f):
     def wrapper(*args, weights, device, batch_size, workers, resize, quiet, **kwargs):
         opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
                                 workers=workers, progress=not quiet and sys.stderr.isatty())
+        if not distributed.is_main():  # under torchrun only rank 0 prints
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+                return f(*args, opts=opts, **kwargs)
         return f(*args, opts=opts, **kwargs)
     return wrapper
 

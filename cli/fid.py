@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 import ganmetrics
+from ganmetrics import distributed
 from ganmetrics.evaluate import ExtractorOptions
 
 from .common import emit_json, extractor_options
@@ -53,5 +54,6 @@ def stats(path: str, output: str, opts: ExtractorOptions):
       ganmetrics stats real/ -o real.npz && ganmetrics fid real.npz fake/
     """
     result = ganmetrics.compute_stats(path, opts=opts)
-    result.save(output)
-    click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)
+    if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
+        result.save(output)
+        click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)

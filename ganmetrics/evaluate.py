@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, distributed
 from .errors import IncompatibleStatsError, InputError
 from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
@@ -46,6 +47,8 @@ class ExtractorOptions:
 
     def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
                  progress=False, extractor: str = DEFAULT_EXTRACTOR):
+        if distributed.launched():  # under torchrun: join the process group, one device per rank
+            device = distributed.init_from_env(device)
         self.weights, self.device, self.resize = weights, device, resize
         self.batch_size = batch_size
         self.workers = default_workers() if workers is None else workers
@@ -64,7 +67,7 @@ class ExtractorOptions:
         ext = self.extractor
         pin = ext.device.type == "cuda"
         bar = tqdm(total=len(source), desc=_short_name(source.name), unit="img", file=sys.stderr,
-                   disable=not self.progress, leave=False, dynamic_ncols=True)
+                   disable=not self.progress or not distributed.is_main(), leave=False, dynamic_ncols=True)
         with bar:
             yield from iter_features(ext, iter_batches(source, self.batch_size, self.workers, pin), bar)
 
@@ -80,9 +83,9 @@ def image_stats(source: ImageSource, opts: ExtractorOptions) -> GaussianStats:
     ext = opts.extractor
     stats = GaussianStats(ext.dims["pool3"], {**ext.metadata(), "source": source.name,
                                               "ganmetrics_version": __version__}, device=ext.device)
-    for feats in opts.run(source):
+    for feats in opts.run(distributed.shard(source)):
         stats.update(feats["pool3"])
-    return stats
+    return distributed.reduce_stats(stats)
 
 
 def load_stats_or_images(x, opts: ExtractorOptions, name: str | None = None) -> GaussianStats:
@@ -195,11 +198,12 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
             data = load_npz(path)
             return FeatureSet(source.name, data["pool3"], data["logits_unbiased"], meta)
     pool3, logits = [], []
-    for feats in opts.run(source):
-        pool3.append(feats["pool3"].float().cpu().numpy())
-        logits.append(feats["logits_unbiased"].float().cpu().numpy())
-    fs = FeatureSet(source.name, np.concatenate(pool3), np.concatenate(logits), meta)
-    if path is not None:
+    for feats in opts.run(distributed.shard(source)):
+        pool3.append(feats["pool3"].float().cpu())
+        logits.append(feats["logits_unbiased"].float().cpu())
+    pool3, logits = (distributed.gather_strided(torch.cat(t)).numpy() for t in (pool3, logits))
+    fs = FeatureSet(source.name, pool3, logits, meta)
+    if path is not None and distributed.is_main():
         path.parent.mkdir(parents=True, exist_ok=True)
         save_npz(path, pool3=fs.pool3, logits_unbiased=fs.logits_unbiased)
     return fs

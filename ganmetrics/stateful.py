@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from . import __version__
+from . import __version__, distributed
 from .errors import InputError
 from .evaluate import ExtractorOptions, load_stats_or_images
 from .metrics.frechet import frechet_distance
@@ -23,11 +23,6 @@ from .preprocess import DEFAULT_RESIZE
 from .result import Result
 from .sources import as_uint8_nchw
 from .stats import GaussianStats
-
-
-def _distributed() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized() and \
-        torch.distributed.get_world_size() > 1
 
 
 def _to_uint8(images) -> torch.Tensor:
@@ -48,15 +43,6 @@ class _ImageMetric:
 
     def _meta(self) -> dict:
         return {**self._opts.extractor.metadata(), "ganmetrics_version": __version__}
-
-
-def _gather_rows(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate a per-rank N_r x d tensor across ranks (ranks may hold different N_r)."""
-    if not _distributed():
-        return x
-    parts = [None] * torch.distributed.get_world_size()
-    torch.distributed.all_gather_object(parts, x.cpu())
-    return torch.cat(parts)
 
 
 class FID(_ImageMetric):
@@ -89,16 +75,7 @@ class FID(_ImageMetric):
 
     @staticmethod
     def _synced(stats: GaussianStats) -> GaussianStats:
-        if not _distributed():
-            return stats
-        n, s, outer = stats.sums()
-        dev = s.device if torch.distributed.get_backend() != "nccl" else torch.device("cuda")
-        buf = [torch.tensor([float(n)], dtype=torch.float64, device=dev), s.to(dev).clone(), outer.to(dev).clone()]
-        for t in buf:
-            torch.distributed.all_reduce(t)
-        total = GaussianStats(stats.dim, stats.metadata)
-        total.n, total._sum, total._outer = int(buf[0].item()), buf[1].cpu(), buf[2].cpu()
-        return total
+        return distributed.reduce_stats(stats)
 
 
 class InceptionScore(_ImageMetric):
@@ -118,7 +95,7 @@ class InceptionScore(_ImageMetric):
     def compute(self) -> Result:
         if not self._logits:
             raise InputError("InceptionScore.compute() called before any update()")
-        logits = _gather_rows(torch.cat(self._logits)).numpy()
+        logits = distributed.gather_rows(torch.cat(self._logits)).numpy()
         mean, std = inception_score(logits, self.splits)
         return Result("is", mean, {"b": len(logits)}, std, metadata={**self._meta(), "splits": self.splits})
 
@@ -141,7 +118,7 @@ class KID(_ImageMetric):
     def compute(self) -> Result:
         if not self._feats[True] or not self._feats[False]:
             raise InputError("KID.compute() needs images with real=True and real=False")
-        a, b = (_gather_rows(torch.cat(self._feats[r])).numpy() for r in (True, False))
+        a, b = (distributed.gather_rows(torch.cat(self._feats[r])).numpy() for r in (True, False))
         mean, std = kid(a, b, self.subsets, self.subset_size, seed=self.seed)
         return Result("kid", mean, {"a": len(a), "b": len(b)}, std,
                       metadata={**self._meta(), "subsets": self.subsets, "seed": self.seed})
