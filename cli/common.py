@@ -13,6 +13,7 @@ from ganmetrics import distributed
 from ganmetrics.errors import GanmetricsError
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.io import to_json
+from ganmetrics.metrics.frechet import DEFAULT_METHOD, METHODS
 from ganmetrics.preprocess import DEFAULT_RESIZE, RESIZE_MODES
 
 
@@ -56,10 +57,14 @@ def extractor_options(f):
                   help="tf1: TensorFlow-1 bilinear resize as in TTUR's original code (paper numbers); "
                        "pytorch-fid: torch bilinear as in pytorch-fid.")
     @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+    @click.option("--root", type=click.Path(file_okay=False), default=None,
+                  help="Folder of torchvision dataset copies, for inputs named like cifar10:train, mnist:test.")
+    @click.option("--download", is_flag=True, help="Let torchvision download a named dataset into --root.")
     @functools.wraps(f)
-    def wrapper(*args, weights, device, batch_size, workers, resize, quiet, **kwargs):
+    def wrapper(*args, weights, device, batch_size, workers, resize, quiet, root, download, **kwargs):
         opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
-                                workers=workers, progress=not quiet and sys.stderr.isatty())
+                                workers=workers, progress=not quiet and sys.stderr.isatty(), root=root,
+                                download=download)
         if not distributed.is_main():  # under torchrun only rank 0 prints
             with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
                 return f(*args, opts=opts, **kwargs)
@@ -69,3 +74,30 @@ def extractor_options(f):
 
 def emit_json(obj) -> None:
     click.echo(to_json(obj))
+
+
+def sqrtm_option(f):
+    return click.option("--sqrtm", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True,
+                        help="How FID computes Tr((Σa Σb)^½): eigvals (exact, ~4x faster), scipy "
+                             "(scipy.linalg.sqrtm, as TTUR/pytorch-fid), eigh (symmetric form, comparison only).")(f)
+
+
+def ref_options(f):
+    f = click.option("--trust-first-use", is_flag=True,
+                     help="Allow fetching a reference whose manifest entry has no sha256; the hash seen is "
+                          "recorded and enforced from then on.")(f)
+    f = click.option("--ref", metavar="NAME", default=None,
+                     help="Use the named reference statistics as A (see 'ganmetrics refs list').")(f)
+    return f
+
+
+def resolve_inputs(inputs: tuple[str, ...], ref: str | None, trust_first_use: bool):
+    """(A, B) from the positional inputs, A being the reference's statistics when --ref is given."""
+    if ref is not None:
+        if len(inputs) != 1:
+            raise click.UsageError(f"with --ref, give exactly one input (B), got {len(inputs)}")
+        from ganmetrics.refs import load_reference
+        return load_reference(ref, trust_first_use), inputs[0]
+    if len(inputs) != 2:
+        raise click.UsageError(f"expected two inputs A B (or --ref NAME B), got {len(inputs)}")
+    return inputs

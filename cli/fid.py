@@ -7,19 +7,20 @@ import ganmetrics
 from ganmetrics import distributed
 from ganmetrics.evaluate import ExtractorOptions
 
-from .common import emit_json, extractor_options
+from .common import emit_json, extractor_options, ref_options, resolve_inputs, sqrtm_option
 from .main import main
 
 
 @main.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("inputs", nargs=-1, metavar="A B")
+@ref_options
 @extractor_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of 'FID: value'.")
 @click.option("--force", is_flag=True,
               help="Compare statistics even if their extractor, weights or resize mode differ.")
-def fid(a: str, b: str, opts: ExtractorOptions, as_json: bool, force: bool):
-    """Fréchet Inception Distance between A and B.
+@sqrtm_option
+def fid(inputs, ref, trust_first_use, opts: ExtractorOptions, as_json: bool, force: bool, sqrtm: str):
+    """Fréchet Inception Distance between A and B (or between --ref NAME and B).
 
     A and B are image folders, .npy/.npz image arrays, or .npz statistics files (from
     'ganmetrics stats', TTUR, pytorch-fid or clean-fid). Statistics made with a different
@@ -29,9 +30,11 @@ def fid(a: str, b: str, opts: ExtractorOptions, as_json: bool, force: bool):
     Examples:
       ganmetrics fid real/ fake/
       ganmetrics fid real.npz fake/ --json
+      ganmetrics fid --ref cifar10-train fake/
       ganmetrics fid real/ fake/ --resize pytorch-fid --weights pt_inception-2015-12-05-6726825d.pth
     """
-    result = ganmetrics.fid(a, b, force=force, opts=opts)
+    a, b = resolve_inputs(inputs, ref, trust_first_use)
+    result = ganmetrics.fid(a, b, force=force, sqrtm=sqrtm, opts=opts)
     if as_json:
         emit_json({"fid": result.value, "n_a": result.n["a"], "n_b": result.n["b"], **result.metadata})
     else:

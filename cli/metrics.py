@@ -7,7 +7,7 @@ import ganmetrics
 from ganmetrics.evaluate import METRICS, ExtractorOptions
 from ganmetrics.metrics.kid import DEFAULT_SEED
 
-from .common import extractor_options
+from .common import extractor_options, ref_options, resolve_inputs, sqrtm_option
 from .main import main
 from .output import echo_results, output_options
 
@@ -121,8 +121,8 @@ def parse_metrics(ctx, param, value: str) -> list[str]:
 
 
 @main.command("eval")
-@click.argument("a")
-@click.argument("b")
+@click.argument("inputs", nargs=-1, metavar="A B")
+@ref_options
 @click.option("--metrics", default="fid,is,kid,prdc", show_default=True, callback=parse_metrics,
               help="Comma-separated: fid, is (on B), kid, prdc.")
 @splits_option
@@ -132,10 +132,11 @@ def parse_metrics(ctx, param, value: str) -> list[str]:
 @seed_option
 @cache_option
 @click.option("--force", is_flag=True, help="FID: compare statistics even if extractor/weights/resize differ.")
+@sqrtm_option
 @extractor_options
 @output_options
-def eval_command(a, b, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed, cache, force,
-                 opts: ExtractorOptions, output):
+def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed,
+                 cache, force, sqrtm, opts: ExtractorOptions, output):
     """Every requested metric between A (real) and B (generated) from one extraction per input.
 
     \b
@@ -143,8 +144,10 @@ def eval_command(a, b, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_
       ganmetrics eval real/ fake/
       ganmetrics eval real/ fake/ --metrics fid,is,kid,prdc --ci 0.95 --json
       ganmetrics eval real/ fake/ --cache --csv >> results.csv
+      ganmetrics eval --ref cifar10-train fake/ --metrics fid
     """
+    a, b = resolve_inputs(inputs, ref, trust_first_use)
     results = ganmetrics.evaluate(a, b, metrics, splits=splits, kid_subsets=subsets, kid_subset_size=subset_size,
                                   k_pr=k_pr, k_dc=k_dc, ci=ci, n_boot=n_boot, seed=seed, cache=cache,
-                                  force=force, opts=opts)
+                                  force=force, sqrtm=sqrtm, opts=opts)
     echo_results(results, output)

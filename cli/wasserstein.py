@@ -34,7 +34,7 @@ def load_samples(path: str, on: str, opts: ExtractorOptions) -> tuple[np.ndarray
             return arr.astype(np.float64), "vectors"
     if on == "features":
         return extract_features(path, opts).pool3.astype(np.float64), "features"
-    return read_all(open_images(path), opts.workers).astype(np.float32) / 127.5 - 1, "pixels"
+    return read_all(open_images(path, None, opts.root, opts.download), opts.workers).astype(np.float32) / 127.5 - 1, "pixels"
 
 
 def estimate(x, y, method: str, steps: int, seed: int, ci, device: str) -> dict:

@@ -18,3 +18,11 @@ class WeightsError(GanmetricsError):
 
 class IncompatibleStatsError(GanmetricsError):
     """Two statistics were produced by different extractors or preprocessing."""
+
+
+class DownloadError(GanmetricsError):
+    """A file could not be downloaded, or its hash did not match."""
+
+
+class ReferenceStatsError(GanmetricsError):
+    """A named reference cannot be used: unknown, untrusted, offline, or a hash mismatch."""

@@ -22,7 +22,7 @@ from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
 from .io import load_npz, save_npz
 from .metrics.bootstrap import bootstrap_interval
-from .metrics.frechet import frechet_distance
+from .metrics.frechet import DEFAULT_METHOD, frechet_distance
 from .metrics.inception_score import inception_score
 from .metrics.kid import DEFAULT_SEED, kid
 from .metrics.prdc import prdc_indicators
@@ -46,13 +46,14 @@ class ExtractorOptions:
     """
 
     def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
-                 progress=False, extractor: str = DEFAULT_EXTRACTOR):
+                 progress=False, extractor: str = DEFAULT_EXTRACTOR, root=None, download: bool = False):
         if distributed.launched():  # under torchrun: join the process group, one device per rank
             device = distributed.init_from_env(device)
         self.weights, self.device, self.resize = weights, device, resize
         self.batch_size = batch_size
         self.workers = default_workers() if workers is None else workers
         self.progress, self.extractor_name = progress, extractor
+        self.root, self.download = root, download  # where dataset names (cifar10:train) are read
         self._extractor: Extractor | None = None
 
     @property
@@ -94,7 +95,7 @@ def load_stats_or_images(x, opts: ExtractorOptions, name: str | None = None) -> 
         return x
     if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
         return GaussianStats.load(x)
-    return image_stats(open_images(x, name), opts)
+    return image_stats(open_images(x, name, opts.root, opts.download), opts)
 
 
 def compute_stats(x, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
@@ -106,14 +107,14 @@ def compute_stats(x, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batc
     opts = opts or ExtractorOptions(weights, device, resize, batch_size, workers, progress)
     if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
         raise InputError(f"{x}: is already a statistics file")
-    return image_stats(open_images(x), opts)
+    return image_stats(open_images(x, None, opts.root, opts.download), opts)
 
 
 def check_compatible(a: GaussianStats, b: GaussianStats, force: bool = False) -> None:
     """Refuse to compare statistics produced by different extractors, weights or preprocessing."""
     if a.dim != b.dim:
-        raise InputError(f"{a.metadata.get('source', 'a')} has {a.dim}-d statistics but "
-                         f"{b.metadata.get('source', 'b')} has {b.dim}-d; they cannot be compared")
+        raise InputError(f"{a.label} has {a.dim}-d statistics but "
+                         f"{b.label} has {b.dim}-d; they cannot be compared")
     if force:
         return
     for key in COMPAT_KEYS:
@@ -121,17 +122,18 @@ def check_compatible(a: GaussianStats, b: GaussianStats, force: bool = False) ->
         if va is not None and vb is not None and va != vb:
             hint = " (pass --resize accordingly)" if key == "resize" else ""
             raise IncompatibleStatsError(
-                f"{a.metadata.get('source', 'a')} has {key}={va} but {b.metadata.get('source', 'b')} has "
+                f"{a.label} has {key}={va} but {b.label} has "
                 f"{key}={vb}{hint}; the FID would be meaningless (--force overrides)")
 
 
 def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
-        progress=False, force=False, opts: ExtractorOptions | None = None) -> Result:
+        progress=False, force=False, sqrtm: str = DEFAULT_METHOD, opts: ExtractorOptions | None = None) -> Result:
     """FID (Heusel et al. 2017) between two inputs, each a folder, an ``.npy``/``.npz`` image array,
     a stats file, a uint8 or [0, 1] float array/tensor, or a ``GaussianStats``.
 
     Statistics made with a different extractor, weights or resize mode are refused
-    (``IncompatibleStatsError``) unless ``force=True``. ``opts`` replaces the extractor keywords.
+    (``IncompatibleStatsError``) unless ``force=True``. ``sqrtm`` picks how Tr((Σa Σb)^½) is
+    computed (see ``frechet_distance``). ``opts`` replaces the extractor keywords.
 
     >>> ganmetrics.fid("real/", "fake/").value
     """
@@ -139,9 +141,10 @@ def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=
     sa = load_stats_or_images(a, opts, name=None if isinstance(a, (str, os.PathLike)) else "a")
     sb = load_stats_or_images(b, opts, name=None if isinstance(b, (str, os.PathLike)) else "b")
     check_compatible(sa, sb, force)
-    value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
+    value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
     meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in COMPAT_KEYS}
-    meta.update(a=sa.metadata.get("source", "a"), b=sb.metadata.get("source", "b"), ganmetrics_version=__version__)
+    meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm,
+                ganmetrics_version=__version__)
     return Result("fid", value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)
 
 
@@ -185,7 +188,7 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
     """
     if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
         raise InputError(f"{x}: holds only statistics (mu, sigma); this metric needs the images")
-    source = open_images(x, name)
+    source = open_images(x, name, opts.root, opts.download)
     if len(source) < 2:
         raise InputError(f"{source.name}: {len(source)} image; metrics need at least 2")
     meta = {**opts.extractor.metadata(), "source": source.name, "ganmetrics_version": __version__}
@@ -217,7 +220,7 @@ def _stats_of(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: int = 100,
              seed: int = DEFAULT_SEED, splits: int = 10, kid_subsets: int = 100, kid_subset_size: int = 1000,
              k_pr: int = 3, k_dc: int = 5, cache: bool = False, force: bool = False,
-             opts: ExtractorOptions | None = None, **extractor_kwargs) -> list[Result]:
+             sqrtm: str = DEFAULT_METHOD, opts: ExtractorOptions | None = None, **extractor_kwargs) -> list[Result]:
     """Every requested metric from one extraction per input.
 
     ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; the Inception
@@ -239,7 +242,12 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     needs_features_a = any(m in metrics for m in ("kid", "prdc")) or (b is None) or \
         ("fid" in metrics and ci is not None)
     stats_a = None
-    if "fid" in metrics and not needs_features_a and isinstance(a, (str, os.PathLike)) and is_stats_file(a):
+    if isinstance(a, GaussianStats):
+        if needs_features_a:
+            raise InputError(f"{a.label}: holds only statistics (mu, sigma); "
+                             f"{', '.join(m for m in metrics if m != 'fid') or 'the interval'} needs the images")
+        stats_a = a
+    elif "fid" in metrics and not needs_features_a and isinstance(a, (str, os.PathLike)) and is_stats_file(a):
         stats_a = GaussianStats.load(a)
     fa = None if stats_a is not None else extract_features(a, opts, cache)
     fb = extract_features(b, opts, cache) if b is not None else None
@@ -252,14 +260,15 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
             stats_a = GaussianStats(fa.pool3.shape[1], fa.metadata).update(fa.pool3)
         stats_b = GaussianStats(fb.pool3.shape[1], fb.metadata).update(fb.pool3)
         check_compatible(stats_a, stats_b, force)
-        value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma)
+        value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, method=sqrtm)
         interval = None
         if ci is not None:
             def fid_of(ia, ib):
                 (m1, s1), (m2, s2) = _stats_of(fa.pool3[ia]), _stats_of(fb.pool3[ib])
-                return frechet_distance(m1, s1, m2, s2, method="eigvals")
+                return frechet_distance(m1, s1, m2, s2)
             interval = bootstrap_interval(fid_of, [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
-        results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval, meta))
+        results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval,
+                              {**meta, "sqrtm": sqrtm}))
 
     if "is" in metrics:
         target = fb or fa

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import sys
 import tempfile
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from .errors import InputError
+from .errors import DownloadError, InputError
 
 
 @contextlib.contextmanager
@@ -87,3 +91,38 @@ def _json_default(o):
 
 def _short(e: BaseException) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(url: str, dest: str | os.PathLike, sha256: str | None = None, timeout: float = 30.0) -> str:
+    """Stream ``url`` into ``dest`` atomically and return the file's sha256.
+
+    With ``sha256`` given, a file with another hash is refused and nothing is written. Any
+    failure raises ``DownloadError`` (a one-line message) and leaves ``dest`` as it was.
+    """
+    dest = Path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DownloadError(f"{dest.parent}: cannot create the folder ({e.strerror})") from None
+    print(f"Downloading {url} -> {dest}", file=sys.stderr)
+    h = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                h.update(chunk)
+                out.write(chunk)
+            if sha256 is not None and h.hexdigest() != sha256:
+                raise DownloadError(f"{url}: downloaded file has sha256 {h.hexdigest()}, expected {sha256}; "
+                                    "nothing was saved")
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise DownloadError(f"{url}: download failed ({reason})") from None
+    return h.hexdigest()

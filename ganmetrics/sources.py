@@ -165,8 +165,13 @@ class ImageSource:
         return {"name": self.name, "n": len(self), "kind": "folder" if self.files is not None else "array"}
 
 
-def open_images(x, name: str | None = None) -> ImageSource:
-    """Folder path, ``.npy``/``.npz`` path, numpy array or torch tensor -> ImageSource."""
+def open_images(x, name: str | None = None, root=None, download: bool = False) -> ImageSource:
+    """Folder path, ``.npy``/``.npz`` path, dataset name (``cifar10:train``, read under ``root``),
+    numpy array or torch tensor -> ImageSource."""
+    from . import datasets
+    spec = datasets.parse_spec(x)
+    if spec is not None:
+        return datasets.load(*spec, root=root, download=download)
     if isinstance(x, (str, os.PathLike)):
         path = Path(x)
         if path.is_dir():

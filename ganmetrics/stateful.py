@@ -48,8 +48,10 @@ class _ImageMetric:
 class FID(_ImageMetric):
     """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
 
-    def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+    def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
+                 sqrtm: str = "eigvals"):
         super().__init__(weights, device, resize, batch_size)
+        self.sqrtm = sqrtm
         self._reference = None if reference is None else load_stats_or_images(reference, self._opts)
         self.reset()
 
@@ -70,8 +72,8 @@ class FID(_ImageMetric):
             raise InputError("FID.compute() needs real images (or a reference) and generated images")
         real = self._stats[True] if self._reference is not None else self._synced(self._stats[True])
         fake = self._synced(self._stats[False])
-        value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma)
-        return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata=self._meta())
+        value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma, method=self.sqrtm)
+        return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata={**self._meta(), "sqrtm": self.sqrtm})
 
     @staticmethod
     def _synced(stats: GaussianStats) -> GaussianStats:

@@ -36,6 +36,12 @@ class GaussianStats:
         self._sum = torch.zeros(dim, dtype=torch.float64, device=device)
         self._outer = torch.zeros(dim, dim, dtype=torch.float64, device=device)
         self._moments: tuple[np.ndarray, np.ndarray] | None = None  # files that carry no n
+        self.path: str | None = None  # the file it was loaded from, if any
+
+    @property
+    def label(self) -> str:
+        """How messages name these statistics: their file, else the images they came from."""
+        return self.path or self.metadata.get("source", "statistics")
 
     # -- accumulation -------------------------------------------------------------------
     def update(self, features) -> "GaussianStats":
@@ -86,8 +92,7 @@ class GaussianStats:
 
     def _require(self, k: int) -> None:
         if self.n < k:
-            what = self.metadata.get("source", "input")
-            raise InputError(f"{what}: {self.n} sample(s); a covariance needs at least 2")
+            raise InputError(f"{self.label}: {self.n} sample(s); a covariance needs at least 2")
 
     @classmethod
     def from_moments(cls, mu, sigma, n: int | None = None, metadata: dict | None = None,
@@ -126,8 +131,9 @@ class GaussianStats:
             except ValueError:
                 raise InputError(f"{path}: unreadable metadata") from None
         n = int(data["n"]) if "n" in data and data["n"].size == 1 else None
-        metadata["source"] = str(path)
-        return cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
+        stats = cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
+        stats.path = str(path)
+        return stats
 
 
 def is_stats_file(path: str | os.PathLike) -> bool:

@@ -58,3 +58,23 @@ def test_bad_shapes_and_nan():
         frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
     with pytest.raises(InputError, match="NaN"):
         frechet_distance(np.zeros(2), np.eye(2) * np.nan, np.zeros(2), np.eye(2))
+
+
+def realistic_stats(n, d, seed, shift=0.0):
+    """Non-negative features with a decaying spectrum, like pool3 features."""
+    rng = np.random.default_rng(seed)
+    mix = np.random.default_rng(99).normal(size=(d, d)) * (np.arange(1, d + 1) ** -0.7)[None, :]
+    f = np.abs(rng.normal(size=(n, d)) @ mix.T + shift)
+    return f.mean(0), np.cov(f, rowvar=False)
+
+
+@pytest.mark.parametrize("n", [300, 3000])  # rank-deficient (n < d) and full rank
+def test_fast_methods_agree_with_scipy_sqrtm(n):
+    d = 768
+    m1, s1 = realistic_stats(n, d, 1)
+    m2, s2 = realistic_stats(n, d, 2, shift=0.05)
+    reference = frechet_distance(m1, s1, m2, s2, method="scipy")
+    assert frechet_distance(m1, s1, m2, s2, method="eigvals") == pytest.approx(reference, rel=1e-6)
+    assert frechet_distance(m1, s1, m2, s2, method="eigh") == pytest.approx(reference, rel=1e-3)
+    with pytest.raises(InputError, match="method"):
+        frechet_distance(m1, s1, m2, s2, method="fast")

@@ -13,15 +13,11 @@ weights are legitimate); their sha256 is recorded in every result so the differe
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from ..errors import WeightsError
-from ..io import atomic_write
+from ..errors import DownloadError, WeightsError
+from ..io import download, sha256_of  # noqa: F401  (sha256_of is part of this module's API)
 
 WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                "pt_inception-2015-12-05-6726825d.pth")
@@ -36,14 +32,6 @@ def cache_dir() -> Path:
         return Path(os.environ["GANMETRICS_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "ganmetrics"
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def how_to_provide() -> str:
@@ -68,23 +56,11 @@ def find_weights(explicit: str | os.PathLike | None = None, download: bool = Tru
     return cached
 
 
-def download_file(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:
-    """Stream ``url`` into ``dest`` atomically; refuse it unless its sha256 matches."""
+def download_file(url: str, dest: Path, sha256: str) -> None:
+    """Download the weights into the cache, verified and atomic; a one-line error otherwise."""
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise WeightsError(f"{dest.parent}: cannot create the cache directory ({e.strerror})") from None
-    print(f"Downloading {url} -> {dest}", file=sys.stderr)
-    h = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                h.update(chunk)
-                out.write(chunk)
-            if h.hexdigest() != sha256:
-                raise WeightsError(f"{url}: downloaded file has sha256 {h.hexdigest()}, expected {sha256}; "
-                                   "nothing was saved")
-    except (urllib.error.URLError, OSError, TimeoutError) as e:
-        reason = getattr(e, "reason", None) or e
-        raise WeightsError(f"Inception weights not found and the download failed ({reason}); "
-                           f"{how_to_provide()}") from None
+        download(url, dest, sha256)
+    except DownloadError as e:
+        if "sha256" in str(e):
+            raise WeightsError(str(e)) from None
+        raise WeightsError(f"Inception weights not found and the download failed ({e}); {how_to_provide()}") from None

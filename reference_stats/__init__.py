@@ -1,0 +1,1 @@
+"""Installed as ``ganmetrics.reference_stats``: the manifest of known reference statistics."""
