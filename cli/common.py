@@ -60,11 +60,20 @@ def extractor_options(f):
     @click.option("--root", type=click.Path(file_okay=False), default=None,
                   help="Folder of torchvision dataset copies, for inputs named like cifar10:train, mnist:test.")
     @click.option("--download", is_flag=True, help="Let torchvision download a named dataset into --root.")
+    @click.option("--skip-invalid", is_flag=True,
+                  help="Skip unreadable images (counted and reported) instead of stopping at the first.")
+    @click.option("--max-invalid", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+                  help="With --skip-invalid: the largest share of unreadable images tolerated.")
+    @click.option("--max-pixels", type=click.IntRange(min=0), default=None,
+                  help="Refuse images larger than this many pixels (decompression bombs) [default: Pillow's "
+                       "limit, about 89 million]; 0 lifts the limit.")
     @functools.wraps(f)
-    def wrapper(*args, weights, device, batch_size, workers, resize, quiet, root, download, **kwargs):
+    def wrapper(*args, weights, device, batch_size, workers, resize, quiet, root, download, skip_invalid,
+                max_invalid, max_pixels, **kwargs):
         opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
                                 workers=workers, progress=not quiet and sys.stderr.isatty(), root=root,
-                                download=download)
+                                download=download, skip_invalid=skip_invalid, max_invalid=max_invalid,
+                                max_pixels=max_pixels)
         if not distributed.is_main():  # under torchrun only rank 0 prints
             with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
                 return f(*args, opts=opts, **kwargs)

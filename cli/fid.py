@@ -6,6 +6,7 @@ import click
 import ganmetrics
 from ganmetrics import distributed
 from ganmetrics.evaluate import ExtractorOptions
+from ganmetrics.io import check_writable
 
 from .common import emit_json, extractor_options, ref_options, resolve_inputs, sqrtm_option
 from .main import main
@@ -56,6 +57,7 @@ def stats(path: str, output: str, opts: ExtractorOptions):
     Example:
       ganmetrics stats real/ -o real.npz && ganmetrics fid real.npz fake/
     """
+    check_writable(output)  # before the long part, not after it
     result = ganmetrics.compute_stats(path, opts=opts)
     if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
         result.save(output)

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from ganmetrics import reproduce as repro
 from ganmetrics.errors import InputError
 from ganmetrics.evaluate import ExtractorOptions, extract_features
-from ganmetrics.io import load_npy, to_json
+from ganmetrics.io import check_writable, load_npy, to_json
 from ganmetrics.metrics.critic import wasserstein_critic
 from ganmetrics.metrics.wasserstein import wasserstein_exact, wasserstein_sliced
 from ganmetrics.sources import open_images, read_all
@@ -117,6 +117,7 @@ def distances(output, points, steps, seed):
     """Parallel lines P0 = (0, U[0,1]) vs Pθ = (θ, U[0,1]): analytic TV, KL, JS, W and the critic
     and discriminator estimates. W tracks |θ|; JS sits at log 2 (Arjovsky et al. 2017, Example 1)."""
     out = Path(output)
+    check_writable(out)
     with tqdm(total=points, desc="θ", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False) as bar:
         df = repro.distances(points, critic_steps=steps, disc_steps=max(1, steps // 2), seed=seed, progress=bar)
     repro.save_csv(df, out.with_suffix(".csv"))
@@ -133,6 +134,7 @@ def critic_vs_discriminator(output, steps, seed):
     """Two 1-D Gaussians: the GAN discriminator saturates (vanishing gradient) while the WGAN-GP
     critic stays near-linear (Arjovsky et al. 2017, Figure 2)."""
     out = Path(output)
+    check_writable(out)
     df = repro.critic_vs_discriminator(steps=steps, seed=seed)
     repro.save_csv(df, out.with_suffix(".csv"))
     repro.plot_critic_vs_discriminator(df, out)

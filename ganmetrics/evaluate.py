@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,8 @@ class ExtractorOptions:
     """
 
     def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
-                 progress=False, extractor: str = DEFAULT_EXTRACTOR, root=None, download: bool = False):
+                 progress=False, extractor: str = DEFAULT_EXTRACTOR, root=None, download: bool = False,
+                 skip_invalid: bool = False, max_invalid: float = 0.01, max_pixels: int | None = None):
         if distributed.launched():  # under torchrun: join the process group, one device per rank
             device = distributed.init_from_env(device)
         self.weights, self.device, self.resize = weights, device, resize
@@ -54,6 +56,8 @@ class ExtractorOptions:
         self.workers = default_workers() if workers is None else workers
         self.progress, self.extractor_name = progress, extractor
         self.root, self.download = root, download  # where dataset names (cifar10:train) are read
+        # unreadable files: stop (default) or skip and count them, up to a fraction
+        self.skip_invalid, self.max_invalid, self.max_pixels = skip_invalid, max_invalid, max_pixels
         self._extractor: Extractor | None = None
 
     @property
@@ -64,13 +68,51 @@ class ExtractorOptions:
         return self._extractor
 
     def run(self, source: ImageSource):
-        """Yield the extractor's feature dicts for every batch of ``source``."""
+        """Yield the extractor's feature dicts for every batch of ``source``.
+
+        On the CPU the network sees fixed chunks of ``CPU_CHUNK`` images aligned to the input's
+        order, whatever ``batch_size`` and ``workers`` are, so results are bit-identical across
+        them (oneDNN's float32 results depend on the batch shape). On a GPU batches go as loaded.
+        """
         ext = self.extractor
         pin = ext.device.type == "cuda"
+        batches = iter_batches(source, self.batch_size, self.workers, pin, self.skip_invalid, self.max_pixels)
+        if ext.device.type == "cpu":
+            batches = rebatch(batches, CPU_CHUNK)
         bar = tqdm(total=len(source), desc=_short_name(source.name), unit="img", file=sys.stderr,
                    disable=not self.progress or not distributed.is_main(), leave=False, dynamic_ncols=True)
         with bar:
-            yield from iter_features(ext, iter_batches(source, self.batch_size, self.workers, pin), bar)
+            yield from iter_features(ext, batches, bar)
+        self._check_skipped(source)
+
+    def _check_skipped(self, source: ImageSource) -> None:
+        k, n = len(source.skipped), len(source)
+        if not k:
+            return
+        if k > self.max_invalid * n:
+            raise InputError(f"{source.name}: {k} of {n} images unreadable, more than --max-invalid "
+                             f"{self.max_invalid:.1%} allows (first: {source.skipped[0]})")
+        warnings.warn(f"{source.name}: skipped {k} unreadable image(s) of {n} (first: {source.skipped[0]})")
+
+
+CPU_CHUNK = 25
+
+
+def rebatch(batches, size: int):
+    """Regroup a stream of batches into chunks of exactly ``size`` images (the last may be
+    smaller), aligned to the stream's order; a chunk of mixed sizes is a list."""
+    buf: list[torch.Tensor] = []
+    for batch in batches:
+        buf.extend(batch if isinstance(batch, list) else batch.unbind(0))
+        while len(buf) >= size:
+            yield _stack(buf[:size])
+            buf = buf[size:]
+    if buf:
+        yield _stack(buf)
+
+
+def _stack(images: list[torch.Tensor]):
+    return torch.stack(images) if all(i.shape == images[0].shape for i in images) else images
 
 
 def _short_name(name: str, width: int = 30) -> str:
@@ -86,6 +128,11 @@ def image_stats(source: ImageSource, opts: ExtractorOptions) -> GaussianStats:
                                               "ganmetrics_version": __version__}, device=ext.device)
     for feats in opts.run(distributed.shard(source)):
         stats.update(feats["pool3"])
+    stats.metadata["skipped"] = len(source.skipped)
+    if len(source) < ext.dims["pool3"]:
+        warnings.warn(f"{source.name}: {len(source)} images < {ext.dims['pool3']} feature dimensions: the "
+                      "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
+                      "with published numbers)")
     return distributed.reduce_stats(stats)
 
 
@@ -143,7 +190,8 @@ def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=
     check_compatible(sa, sb, force)
     value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
     meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in COMPAT_KEYS}
-    meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm,
+    meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
+                skipped_b=sb.metadata.get("skipped", 0),
                 ganmetrics_version=__version__)
     return Result("fid", value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -35,15 +36,34 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     except OSError as e:
         raise InputError(f"{path}: cannot write here ({e.strerror})") from None
     try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, mode) as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as e:
+            if isinstance(e, (FileNotFoundError, PermissionError)) or e.errno in (errno.ENOSPC, errno.EROFS,
+                                                                                   errno.EDQUOT, errno.EACCES):
+                raise InputError(f"{path}: cannot write ({e.strerror}); nothing was changed") from None
+            raise
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail before a long computation if ``path`` cannot be written (missing or read-only folder)."""
+    directory = Path(path).parent if str(Path(path).parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"{path}: output folder {directory} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ganmetrics-write-test.", dir=directory)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write to {directory} ({e.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def save_npz(path: str | os.PathLike, **arrays) -> None:

@@ -14,8 +14,10 @@ Array rules (files and in-memory alike):
 """
 from __future__ import annotations
 
+import contextlib
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -33,14 +35,36 @@ ARRAY_IMAGE_KEYS = ("images", "arr_0", "x", "samples")
 # ----------------------------------------------------------------------------- decoding
 
 
-def decode_image(path: str | os.PathLike) -> np.ndarray:
+MIN_SIDE = 4  # below this an image carries no usable content for a 299x299 network
+DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # Pillow's decompression-bomb limit (about 89 megapixels)
+
+
+@contextlib.contextmanager
+def _pixel_limit(max_pixels: int | None):
+    """Pillow's limit, with its warning made an error: a bomb is refused, not decoded.
+    ``max_pixels=0`` lifts the limit (trusted inputs only)."""
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = (max_pixels or None) if max_pixels is not None else DEFAULT_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def decode_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
     """Read one image file as uint8 H x W x 3 (RGB).
 
     Grayscale and palette images become RGB, alpha is dropped, and 16-bit images are scaled
-    to 8 bits by ``round(v / 257)`` (65535 -> 255).
+    to 8 bits by ``round(v / 257)`` (65535 -> 255). Images of more than ``max_pixels`` pixels
+    (default: Pillow's decompression-bomb limit; 0 = none) or under 4 pixels on a side are refused.
     """
     try:
-        with Image.open(path) as img:
+        with _pixel_limit(max_pixels), Image.open(path) as img:
+            if min(img.size) < MIN_SIDE:
+                raise InputError(f"{path}: {img.size[0]}x{img.size[1]} pixels, below the minimum of "
+                                 f"{MIN_SIDE} on a side")
             img.load()
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 # 16-bit grayscale (PNG gives mode I;16 or I): scale 0..65535 -> 0..255.
@@ -52,12 +76,21 @@ def decode_image(path: str | os.PathLike) -> np.ndarray:
             return np.asarray(img, dtype=np.uint8).copy()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: refused, image is too large ({e})") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an image") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise InputError(f"{path}: refused as a possible decompression bomb ({_first_line(e)}); "
+                         "raise the limit with --max-pixels if you trust it") from None
     except UnidentifiedImageError:
         raise InputError(f"{path}: not a readable image (corrupt or not an image file)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: cannot decode image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise InputError(f"{path}: cannot decode image ({_first_line(e)})") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
@@ -68,8 +101,15 @@ def list_image_files(folder: str | os.PathLike) -> list[Path]:
     """
     root = Path(folder)
     found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    visited: set[tuple[int, int]] = set()
+    # Symlinked folders are followed, each real folder once: a symlink loop cannot recurse forever.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in visited:
+            dirnames[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if name.startswith("."):
                 continue
@@ -102,6 +142,8 @@ def as_uint8_nchw(array, name: str = "array") -> np.ndarray:
         raise InputError(f"{name}: cannot find a channel axis of size 1, 3 or 4 in shape {a.shape}")
     if a.shape[0] == 0:
         raise InputError(f"{name}: contains no images")
+    if min(a.shape[2:]) < MIN_SIDE:
+        raise InputError(f"{name}: images of {a.shape[3]}x{a.shape[2]} pixels, below the minimum of {MIN_SIDE} on a side")
     a = _to_uint8(a, name)
     if a.shape[1] == 1:
         a = np.repeat(a, 3, axis=1)
@@ -156,6 +198,7 @@ class ImageSource:
     name: str
     files: Sequence[Path] | None = None
     array: np.ndarray | None = None  # uint8 N x 3 x H x W
+    skipped: list[str] = field(default_factory=list)  # messages of unreadable files skipped (--skip-invalid)
 
     def __len__(self) -> int:
         return len(self.files) if self.files is not None else len(self.array)
@@ -190,32 +233,35 @@ class _FileDataset(torch.utils.data.Dataset):
     """Decodes in DataLoader workers. Errors travel back as values (not exceptions) so that the
     main process can raise them as one clean line instead of a worker traceback."""
 
-    def __init__(self, files: Sequence[Path]):
-        self.files = files
+    def __init__(self, files: Sequence[Path], max_pixels: int | None = None):
+        self.files, self.max_pixels = files, max_pixels
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int):
         try:
-            return torch.from_numpy(decode_image(self.files[i]).transpose(2, 0, 1).copy()), None
+            return torch.from_numpy(decode_image(self.files[i], self.max_pixels).transpose(2, 0, 1).copy()), None
         except InputError as e:
             return None, str(e)
 
 
 def _collate(items):
+    images = [img for img, _ in items if img is not None]
     errors = [err for _, err in items if err is not None]
-    if errors:
-        return errors[0]
-    images = [img for img, _ in items]
-    if all(img.shape == images[0].shape for img in images):
-        return torch.stack(images)
-    return images  # mixed sizes: resized one by one downstream
+    if images and all(img.shape == images[0].shape for img in images):
+        return torch.stack(images), errors
+    return images, errors  # mixed sizes: a list, resized one by one downstream
 
 
-def iter_batches(source: ImageSource, batch_size: int = 50, workers: int = 0,
-                 pin_memory: bool = False) -> Iterator[torch.Tensor | list[torch.Tensor]]:
-    """uint8 N x 3 x H x W batches in source order (a list of 3 x H x W tensors when sizes differ)."""
+def iter_batches(source: ImageSource, batch_size: int = 50, workers: int = 0, pin_memory: bool = False,
+                 skip_invalid: bool = False, max_pixels: int | None = None
+                 ) -> Iterator[torch.Tensor | list[torch.Tensor]]:
+    """uint8 N x 3 x H x W batches in source order (a list of 3 x H x W tensors when sizes differ).
+
+    An unreadable file stops the iteration with its ``InputError``, unless ``skip_invalid``:
+    then it is left out and its message appended to ``source.skipped``.
+    """
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be at least 1")
     if workers < 0:
@@ -226,12 +272,14 @@ def iter_batches(source: ImageSource, batch_size: int = 50, workers: int = 0,
             yield batch.pin_memory() if pin_memory else batch
         return
     loader = torch.utils.data.DataLoader(
-        _FileDataset(source.files), batch_size=batch_size, shuffle=False, num_workers=workers,
+        _FileDataset(source.files, max_pixels), batch_size=batch_size, shuffle=False, num_workers=workers,
         collate_fn=_collate, pin_memory=pin_memory)
-    for batch in loader:
-        if isinstance(batch, str):
-            raise InputError(batch)
-        yield batch
+    for batch, errors in loader:
+        if errors and not skip_invalid:
+            raise InputError(errors[0])
+        source.skipped.extend(errors)
+        if len(batch):
+            yield batch
 
 
 def read_all(source: ImageSource, workers: int = 0) -> np.ndarray:
