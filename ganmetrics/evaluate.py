@@ -95,7 +95,7 @@ class ExtractorOptions:
         warnings.warn(f"{source.name}: skipped {k} unreadable image(s) of {n} (first: {source.skipped[0]})")
 
 
-CPU_CHUNK = 25
+CPU_CHUNK = 50  # = the default --batch-size, so the default path batches as pytorch-fid does
 
 
 def rebatch(batches, size: int):

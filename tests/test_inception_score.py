@@ -47,7 +47,7 @@ def test_split_order_matters_like_the_original():
     (np.zeros((5, 10)), 10, "at least 10 samples"),
     (np.full((20, 10), np.nan), 2, "NaN"),
     (np.zeros((20, 1)), 2, "at least 2 classes"),
-    (np.zeros(20), 2, "N x C"),
+    (np.zeros(20), 2, "N x d"),
 ])
 def test_bad_inputs(x, splits, match):
     with pytest.raises(InputError, match=match):

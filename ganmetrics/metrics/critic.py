@@ -120,6 +120,19 @@ def lipschitz_constant(f: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.
     return float(max(_grad_norm(f, chunk).max() for chunk in points.split(1024)))
 
 
+def _setup(x, y, holdout: float, seed: int, device: str, net: nn.Module | None):
+    """Validated tensors split into training and held-out halves, a seeded sampling generator,
+    and the network (the default one initialised from ``seed`` without touching the global RNG)."""
+    tx, ty = _prepare(x, y)
+    g = torch.Generator().manual_seed(seed)
+    (x_tr, x_te), (y_tr, y_te) = _split(tx, holdout, g), _split(ty, holdout, g)
+    dev = torch.device(device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = (net or _default_net(tx.shape[1:])).to(dev)
+    return g, net, tuple(t.to(dev) for t in (x_tr, x_te, y_tr, y_te)), dev
+
+
 def _plateaued(history, patience: int, tol: float) -> bool:
     if len(history) <= patience:
         return False
@@ -135,14 +148,7 @@ def wasserstein_critic(x, y, method: str = "gp", steps: int = 3000, batch_size: 
     """Held-out critic estimate of W1(P_x, P_y). See the module docstring for the method."""
     if method not in ("gp", "clip"):
         raise InputError(f"method={method!r}: use 'gp' (gradient penalty) or 'clip' (weight clipping)")
-    tx, ty = _prepare(x, y)
-    g = torch.Generator().manual_seed(seed)
-    (x_tr, x_te), (y_tr, y_te) = _split(tx, holdout, g), _split(ty, holdout, g)
-    dev = torch.device(device)
-    x_tr, x_te, y_tr, y_te = (t.to(dev) for t in (x_tr, x_te, y_tr, y_te))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        f = (critic or _default_net(tx.shape[1:])).to(dev)
+    g, f, (x_tr, x_te, y_tr, y_te), dev = _setup(x, y, holdout, seed, device, critic)
     if method == "gp":
         opt = torch.optim.Adam(f.parameters(), lr=1e-4, betas=(0.0, 0.9))
     else:
@@ -193,14 +199,7 @@ def js_discriminator(x, y, steps: int = 2000, batch_size: int = 256, seed: int =
                      lr: float = 2e-4, discriminator: nn.Module | None = None, device: str = "cpu") -> JSEstimate:
     """Jensen–Shannon estimate from a GAN discriminator trained with the binary cross-entropy
     (Adam lr 2e-4, betas (0.5, 0.999), as DCGAN), evaluated on a held-out split."""
-    tx, ty = _prepare(x, y)
-    g = torch.Generator().manual_seed(seed)
-    (x_tr, x_te), (y_tr, y_te) = _split(tx, holdout, g), _split(ty, holdout, g)
-    dev = torch.device(device)
-    x_tr, x_te, y_tr, y_te = (t.to(dev) for t in (x_tr, x_te, y_tr, y_te))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        d = (discriminator or _default_net(tx.shape[1:])).to(dev)   # outputs a logit
+    g, d, (x_tr, x_te, y_tr, y_te), dev = _setup(x, y, holdout, seed, device, discriminator)  # d outputs a logit
     opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
     bce = nn.functional.binary_cross_entropy_with_logits
     for _ in range(steps):

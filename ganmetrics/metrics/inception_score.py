@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from ..errors import InputError
+from ._checks import as_features
 
 
 def inception_score(logits_or_probs, splits: int = 10, kind: str = "auto") -> tuple[float, float]:
@@ -27,7 +28,7 @@ def inception_score(logits_or_probs, splits: int = 10, kind: str = "auto") -> tu
     ``logits_or_probs``: N x C. ``kind="auto"`` treats rows that are non-negative and sum to 1
     as probabilities, anything else as logits; pass ``"logits"`` or ``"probs"`` to be explicit.
     """
-    x = _as_matrix(logits_or_probs)
+    x = as_features(logits_or_probs, "logits/probabilities")
     n, c = x.shape
     if c < 2:
         raise InputError(f"Inception Score needs predictions over at least 2 classes, got {c}")
@@ -55,18 +56,3 @@ def inception_score(logits_or_probs, splits: int = 10, kind: str = "auto") -> tu
             kl = np.where(part > 0, part * (log_part - log_py), 0.0)  # 0 log 0 = 0
         scores.append(np.exp(kl.sum(1).mean()))
     return float(np.mean(scores)), float(np.std(scores))
-
-
-def _as_matrix(a) -> np.ndarray:
-    try:
-        import torch
-        if isinstance(a, torch.Tensor):
-            a = a.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    x = np.asarray(a, dtype=np.float64)
-    if x.ndim != 2:
-        raise InputError(f"expected an N x C matrix of logits or probabilities, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise InputError("logits/probabilities contain NaN or infinite values")
-    return x

@@ -1,0 +1,83 @@
+"""``ganmetrics train`` and ``ganmetrics curves``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ganmetrics.io import check_writable
+from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
+from ganmetrics.train.curves import load_curves, plot_curves
+from ganmetrics.train.data import IMAGE_SETS, TOYS
+
+from .main import main
+
+
+@main.command()
+@click.option("--algo", type=click.Choice(list(ALGORITHMS)), required=True,
+              help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.")
+@click.option("--data", required=True, help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
+                                            "folder/array of --size x --size images.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
+@click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
+@click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
+              help="auto: mlp for toys, dcgan for images.")
+@click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's]")
+@click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
+@click.option("--beta1", type=float, default=None)
+@click.option("--beta2", type=float, default=None)
+@click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
+@click.option("--gp-lambda", type=float, default=10.0, show_default=True)
+@click.option("--clip", type=float, default=0.01, show_default=True, help="WGAN weight clipping c.")
+@click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
+@click.option("--batch-norm/--no-batch-norm", default=None,
+              help="Batch norm in the DCGAN discriminator [default: on, off for WGAN-GP].")
+@click.option("--z-dim", type=click.IntRange(min=1), default=None, help="[default: 2 for toys, 100 for images]")
+@click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--weights", type=click.Path(dir_okay=False), default=None,
+              help="Inception weights, for FID/KID curves of image runs.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+def train(algo, data, out, steps, arch, size, batch_size, lr, beta1, beta2, n_critic, gp_lambda, clip,
+          spectral_norm, batch_norm, z_dim, eval_every, eval_samples, seed, device, weights, resume):
+    """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
+
+    Defaults follow the papers (see docs/training.md). Stop it at any time; --resume continues
+    from the last evaluation.
+
+    \b
+    Examples:
+      ganmetrics train --algo wgan-gp --data 8gaussians --steps 5000 --out runs/wgangp-8g
+      ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
+    """
+    betas = None
+    if beta1 is not None or beta2 is not None:
+        default = ALGORITHMS[algo].betas
+        betas = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
+    cfg = TrainConfig(algo=algo, data=data, out=out, steps=steps, arch=arch, size=int(size), z_dim=z_dim,
+                      batch_size=batch_size, lr=lr, betas=betas, n_critic=n_critic, gp_lambda=gp_lambda, clip=clip,
+                      spectral_norm=spectral_norm, batch_norm=batch_norm, eval_every=eval_every,
+                      eval_samples=eval_samples, seed=seed, device=device, weights=weights)
+    try:
+        run_training(cfg, resume=resume)
+    except KeyboardInterrupt:
+        raise click.ClickException(f"interrupted; continue with: ganmetrics train ... --out {out} --resume") from None
+    click.echo(f"done: {Path(out) / 'curves.csv'}", err=True)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="curves.png", show_default=True)
+def curves(runs, output):
+    """Plot the curves of one or several training runs side by side (PNG).
+
+    \b
+    Example:
+      ganmetrics curves runs/wgangp-8g runs/gan-8g -o curves.png
+    """
+    check_writable(output)
+    plot_curves(load_curves(list(runs)), Path(output))
+    click.echo(f"wrote {output}", err=True)

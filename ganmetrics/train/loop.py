@@ -1,0 +1,295 @@
+"""The training loop: steps, evaluations, curves, checkpoints, resume.
+
+One step = ``n_critic`` discriminator/critic updates, then one generator update. Every
+``eval_every`` steps the run logs the mean losses since the last evaluation, steps/s, and on the
+toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
+and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
+share of high-quality samples (Unrolled-GAN protocol); on images: FID and KID through the
+package's extractor when Inception weights are available. The curve goes to ``curves.csv`` and
+a scatter plot or image grid to ``samples/``; then the whole state (models, optimisers, the
+data/latent RNG, the curve) is checkpointed atomically. Evaluations draw from their own RNG
+seeded by (seed, step), so they do not disturb training: a run stopped at any moment and
+resumed with ``resume=True`` continues from its last evaluation and, on the CPU, produces the
+same curve as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..errors import InputError
+from ..io import atomic_write, write_text
+from ..metrics.critic import js_discriminator, wasserstein_critic
+from ..metrics.wasserstein import wasserstein_exact
+from . import data as datasets
+from .algorithms import ALGORITHMS, discriminator_loss, generator_loss, gradient_penalty, make_optimizer
+from .models import DCGANDiscriminator, DCGANGenerator, MLPImageGenerator, mlp, spectral
+
+
+@dataclass
+class TrainConfig:
+    algo: str
+    data: str
+    out: str
+    steps: int = 5000
+    arch: str = "auto"                   # mlp (toys), dcgan or mlp-image (images)
+    size: int = 32
+    z_dim: int | None = None             # 2 for toys, 100 for images
+    batch_size: int | None = None        # algorithm default
+    lr: float | None = None
+    betas: tuple[float, float] | None = None
+    n_critic: int | None = None
+    gp_lambda: float = 10.0
+    clip: float = 0.01
+    spectral_norm: bool = False
+    batch_norm: bool | None = None       # DCGAN: on, except in a WGAN-GP critic
+    eval_every: int = 500
+    eval_samples: int = 2000
+    eval_critic_steps: int = 500
+    n_train: int = 10000                 # images generated for shapes32
+    seed: int = 0
+    device: str = "cpu"
+    weights: str | None = None           # Inception weights for image FID/KID curves
+
+    def resolved(self) -> "TrainConfig":
+        if self.algo not in ALGORITHMS:
+            raise InputError(f"--algo {self.algo}: unknown (choose from {', '.join(ALGORITHMS)})")
+        a = ALGORITHMS[self.algo]
+        toy = self.data in datasets.TOYS
+        arch = self.arch if self.arch != "auto" else ("mlp" if toy else "dcgan")
+        if toy and arch != "mlp":
+            raise InputError(f"--arch {arch}: the 2-D toys use --arch mlp")
+        if not toy and arch not in ("dcgan", "mlp-image"):
+            raise InputError(f"--arch {arch}: images use --arch dcgan or mlp-image")
+        for name in ("steps", "eval_every", "eval_samples"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        return dataclasses.replace(
+            self, arch=arch, z_dim=self.z_dim or (2 if toy else 100), batch_size=self.batch_size or a.batch_size,
+            lr=self.lr or a.lr, betas=tuple(self.betas or a.betas), n_critic=self.n_critic or a.n_critic,
+            batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)
+
+
+@dataclass
+class _State:
+    step: int = 0
+    curve: list[dict] = field(default_factory=list)
+
+
+def build_models(cfg: TrainConfig):
+    if cfg.arch == "mlp":
+        g, d = mlp(cfg.z_dim, 2), mlp(2, 1)
+    elif cfg.arch == "dcgan":
+        g = DCGANGenerator(cfg.z_dim, cfg.size, batch_norm=True)
+        d = DCGANDiscriminator(cfg.size, batch_norm=cfg.batch_norm)
+    else:
+        g, d = MLPImageGenerator(cfg.z_dim, cfg.size), DCGANDiscriminator(cfg.size, batch_norm=cfg.batch_norm)
+    return g, (spectral(d) if cfg.spectral_norm else d)
+
+
+def _checkpoints(out: Path) -> list[Path]:
+    return sorted(out.glob("ckpt_*.pt"))
+
+
+def _save_checkpoint(out: Path, state: _State, g, d, opt_g, opt_d, rng: torch.Generator, cfg) -> None:
+    payload = {"step": state.step, "curve": state.curve, "config": json.dumps(dataclasses.asdict(cfg)),
+               "generator": g.state_dict(), "discriminator": d.state_dict(), "opt_g": opt_g.state_dict(),
+               "opt_d": opt_d.state_dict(), "rng": rng.get_state()}
+    with atomic_write(out / f"ckpt_{state.step:07d}.pt") as f:
+        torch.save(payload, f)
+    for old in _checkpoints(out)[:-2]:  # keep the last two: one bad file never loses the run
+        old.unlink()
+
+
+def _load_checkpoint(out: Path):
+    ckpts = _checkpoints(out)
+    if not ckpts:
+        raise InputError(f"{out}: no checkpoint to resume from (ckpt_*.pt)")
+    latest = ckpts[-1]
+    try:
+        return torch.load(latest, map_location="cpu", weights_only=True)
+    except Exception as e:  # a torn or corrupted file
+        hint = (f"; the previous checkpoint {ckpts[-2].name} is intact: delete {latest.name} to resume from it"
+                if len(ckpts) > 1 else "")
+        raise InputError(f"{latest}: corrupt checkpoint ({str(e).splitlines()[0][:120]}){hint}") from None
+
+
+def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFrame:
+    """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
+    run.log, samples/ and checkpoints into ``cfg.out``."""
+    cfg = cfg.resolved()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "samples").mkdir(exist_ok=True)
+    device = torch.device(cfg.device)
+    toy = cfg.data in datasets.TOYS
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        g_net, d_net = build_models(cfg)
+    g_net, d_net = g_net.to(device), d_net.to(device)
+    algo = ALGORITHMS[cfg.algo]
+    opt_g = make_optimizer(algo, g_net.parameters(), cfg.lr, cfg.betas)
+    opt_d = make_optimizer(algo, d_net.parameters(), cfg.lr, cfg.betas)
+    rng = torch.Generator().manual_seed(cfg.seed)
+    state = _State()
+    if resume and _checkpoints(out):
+        ck = _load_checkpoint(out)
+        saved = json.loads(ck["config"])
+        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim"):
+            if saved[key] != getattr(cfg, key) and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
+                raise InputError(f"{out}: cannot resume with {key}={getattr(cfg, key)}; the run was started "
+                                 f"with {key}={saved[key]}")
+        g_net.load_state_dict(ck["generator"])
+        d_net.load_state_dict(ck["discriminator"])
+        opt_g.load_state_dict(ck["opt_g"])
+        opt_d.load_state_dict(ck["opt_d"])
+        rng.set_state(ck["rng"])
+        state = _State(ck["step"], list(ck["curve"]))
+    elif not resume and _checkpoints(out):
+        raise InputError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+    write_text(out / "config.json", json.dumps(dataclasses.asdict(cfg), indent=1))
+
+    images = None if toy else datasets.load_images(cfg.data, cfg.size, cfg.n_train, cfg.seed).to(device)
+    evaluator = _Evaluator(cfg, images, device)
+
+    def real_batch(n):
+        if toy:
+            return datasets.sample_toy(cfg.data, n, rng).to(device)
+        return images[torch.randint(0, len(images), (n,), generator=rng).to(device)]
+
+    def latent(n):
+        return torch.randn(n, cfg.z_dim, generator=rng).to(device)
+
+    sums, count, t0 = np.zeros(2), 0, time.perf_counter()
+    g_net.train()
+    d_net.train()
+    while state.step < cfg.steps:
+        for _ in range(cfg.n_critic):
+            real = real_batch(cfg.batch_size)
+            with torch.no_grad():
+                fake = g_net(latent(cfg.batch_size))
+            loss_d = discriminator_loss(cfg.algo, d_net(real), d_net(fake))
+            if cfg.algo == "wgan-gp":
+                loss_d = loss_d + cfg.gp_lambda * gradient_penalty(d_net, real, fake, rng)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            if cfg.algo == "wgan":
+                with torch.no_grad():
+                    for p in d_net.parameters():
+                        p.clamp_(-cfg.clip, cfg.clip)
+        loss_g = generator_loss(cfg.algo, d_net(g_net(latent(cfg.batch_size))))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        state.step += 1
+        sums += (loss_d.item(), loss_g.item())
+        count += 1
+        if state.step % cfg.eval_every == 0 or state.step == cfg.steps:
+            elapsed = time.perf_counter() - t0
+            row = {"step": state.step, "d_loss": sums[0] / count, "g_loss": sums[1] / count,
+                   "steps_per_s": count / elapsed}
+            row.update(evaluator(g_net, state.step, out))
+            # plain Python numbers: checkpoints load with weights_only=True, which refuses numpy scalars
+            row = {k: (int(v) if isinstance(v, (int, np.integer)) else float(v)) for k, v in row.items()}
+            state.curve.append(row)
+            _write_curve(out, state.curve)
+            _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
+            msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+            print(msg, file=log, flush=True)
+            with open(out / "run.log", "a") as f:
+                f.write(msg + "\n")
+            sums, count, t0 = np.zeros(2), 0, time.perf_counter()
+    return pd.DataFrame(state.curve)
+
+
+def _write_curve(out: Path, curve: list[dict]) -> None:
+    with atomic_write(out / "curves.csv", "w") as f:
+        pd.DataFrame(curve).to_csv(f, index=False)
+
+
+class _Evaluator:
+    """Metrics of the current generator, from an RNG seeded by (seed, step)."""
+
+    def __init__(self, cfg: TrainConfig, images, device):
+        self.cfg, self.images, self.device = cfg, images, device
+        self.toy = cfg.data in datasets.TOYS
+        self.reference = None  # image runs: real feature statistics, computed once
+
+    def __call__(self, g_net, step: int, out: Path) -> dict:
+        cfg = self.cfg
+        ev = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        was_training = g_net.training
+        g_net.eval()
+        with torch.no_grad():
+            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=ev).to(self.device)
+            fake = torch.cat([g_net(c) for c in z.split(500)]).cpu()
+        g_net.train(was_training)
+        row: dict = {}
+        if self.toy:
+            real = datasets.sample_toy(cfg.data, cfg.eval_samples, ev)
+            f_np, r_np = fake.double().numpy(), real.double().numpy()
+            m = min(1000, len(f_np))
+            row["w1_exact"] = wasserstein_exact(r_np[:m], f_np[:m]).value
+            row["w1_critic"] = wasserstein_critic(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
+                                                  patience=10 ** 9).value
+            row["js_discriminator"] = js_discriminator(r_np, f_np, steps=cfg.eval_critic_steps, seed=step).value
+            quality = datasets.mode_quality(f_np, cfg.data)
+            if quality:
+                row.update(quality)
+            _scatter(out / "samples" / f"step_{step:07d}.png", r_np, f_np, step)
+        else:
+            row.update(self._image_metrics(fake))
+            _grid(out / "samples" / f"step_{step:07d}.png", fake[:64])
+        return row
+
+    def _image_metrics(self, fake: torch.Tensor) -> dict:
+        from ..features.weights import ENV_VAR, cache_dir, WEIGHTS_FILENAME
+        import os
+        if not (self.cfg.weights or os.environ.get(ENV_VAR) or (cache_dir() / WEIGHTS_FILENAME).is_file()):
+            return {}  # no Inception weights here: losses only
+        from ..evaluate import ExtractorOptions, extract_features
+        from ..metrics.frechet import frechet_distance
+        from ..metrics.kid import kid
+        opts = ExtractorOptions(weights=self.cfg.weights, device=self.cfg.device, workers=0)
+        to_uint8 = lambda x: ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # noqa: E731
+        if self.reference is None:
+            self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), opts, name="real")
+        f = extract_features(to_uint8(fake), opts, name="fake")
+        a, b = self.reference.pool3.astype(np.float64), f.pool3.astype(np.float64)
+        fid = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+        return {"fid": fid, "kid": kid(a, b, subsets=10, subset_size=min(1000, len(a), len(b)))[0]}
+
+
+def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(real[:, 0], real[:, 1], s=2, alpha=0.3, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, alpha=0.3, label="generated")
+    ax.set(title=f"step {step}", aspect="equal")
+    ax.legend(loc="upper right", fontsize=7, markerscale=4)
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=80)
+    plt.close(fig)
+
+
+def _grid(path: Path, images: torch.Tensor) -> None:
+    from PIL import Image
+    n = int(np.ceil(np.sqrt(len(images))))
+    arr = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    h, w = arr.shape[1:3]
+    canvas = np.zeros((n * h, n * w, 3), dtype=np.uint8)
+    for i, img in enumerate(arr):
+        canvas[(i // n) * h:(i // n + 1) * h, (i % n) * w:(i % n + 1) * w] = img
+    with atomic_write(path) as f:
+        Image.fromarray(canvas).save(f, format="PNG")

@@ -1,0 +1,111 @@
+"""Reference trainers: sign conventions, a few steps of each algorithm, resume equality, checkpoints."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ganmetrics.cli import main
+from ganmetrics.errors import InputError
+from ganmetrics.train import TrainConfig, train
+from ganmetrics.train.algorithms import discriminator_loss, generator_loss, gradient_penalty
+from ganmetrics.train.data import mode_quality, sample_toy, shapes32, toy_modes
+
+FAST = dict(eval_samples=200, eval_critic_steps=20, eval_every=2)
+
+
+def test_loss_sign_conventions():
+    big = torch.full((8, 1), 20.0)
+    # a discriminator that wins: D(x) -> 1, D(G(z)) -> 0
+    assert discriminator_loss("gan", big, -big).item() == pytest.approx(0, abs=1e-6)
+    assert generator_loss("gan", -big).item() == pytest.approx(0, abs=1e-6)        # minimax: saturated, ~0
+    assert generator_loss("nsgan", -big).item() == pytest.approx(20, abs=1e-3)     # non-saturating: large
+    # D at 1/2 everywhere: the value of the game, -2 log 2
+    zero = torch.zeros(8, 1)
+    assert -discriminator_loss("nsgan", zero, zero).item() == pytest.approx(-2 * math.log(2))
+    # critics maximise E f(x) - E f(G(z)): their loss is the negative
+    assert discriminator_loss("wgan", torch.full((8, 1), 3.0), torch.ones(8, 1)).item() == pytest.approx(-2.0)
+    assert generator_loss("wgan-gp", torch.full((8, 1), 3.0)).item() == pytest.approx(-3.0)
+
+
+def test_gradient_penalty_of_a_unit_slope_critic_is_zero():
+    critic = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8]]))      # gradient norm 1 everywhere
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    assert gradient_penalty(critic, real, fake, g).item() == pytest.approx(0, abs=1e-12)
+    with torch.no_grad():
+        critic.weight.mul_(2)                                # norm 2: penalty (2 - 1)^2 = 1
+    assert gradient_penalty(critic, real, fake, g).item() == pytest.approx(1.0)
+
+
+def test_toy_data_and_mode_counting():
+    g = torch.Generator().manual_seed(0)
+    pts = sample_toy("8gaussians", 4000, g).numpy()
+    q = mode_quality(pts, "8gaussians")
+    assert q["modes"] == 8 and q["hq"] > 0.99
+    centres, _ = toy_modes("8gaussians")
+    half = pts[np.linalg.norm(pts[:, None] - centres[None, :4], axis=2).min(1) < 0.5]
+    assert mode_quality(half, "8gaussians")["modes"] == 4
+    assert mode_quality(np.zeros((100, 2)), "8gaussians")["hq"] == 0
+    imgs = shapes32(20, seed=1)
+    assert imgs.shape == (20, 32, 32, 3) and imgs.dtype == np.uint8 and np.array_equal(imgs, shapes32(20, seed=1))
+
+
+@pytest.mark.parametrize("algo", ["gan", "nsgan", "wgan", "wgan-gp"])
+def test_each_algorithm_runs_a_few_steps(tmp_path, algo):
+    curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(tmp_path / algo), steps=4, batch_size=32, **FAST))
+    assert list(curve.step) == [2, 4]
+    assert {"d_loss", "g_loss", "w1_exact", "w1_critic", "js_discriminator", "modes", "hq"} <= set(curve)
+    assert np.isfinite(curve[["d_loss", "g_loss", "w1_exact"]].to_numpy()).all()
+    if algo == "wgan":  # clipping keeps every critic weight in [-c, c]
+        ck = torch.load(sorted((tmp_path / algo).glob("ckpt_*.pt"))[-1], weights_only=True)
+        assert max(v.abs().max().item() for v in ck["discriminator"].values()) <= 0.01 + 1e-9
+    assert (tmp_path / algo / "samples" / "step_0000004.png").is_file()
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path):
+    whole = train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "a"), steps=6, batch_size=16,
+                              **FAST))
+    train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "b"), steps=4, batch_size=16, **FAST))
+    resumed = train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "b"), steps=6, batch_size=16,
+                                **FAST), resume=True)
+    columns = [c for c in whole if c != "steps_per_s"]  # everything but the timing
+    pd.testing.assert_frame_equal(whole[columns], resumed[columns])
+    on_disk = pd.read_csv(tmp_path / "b" / "curves.csv")
+    assert list(on_disk.step) == [2, 4, 6]
+
+
+def test_corrupt_checkpoint_is_reported_and_the_previous_one_survives(tmp_path):
+    cfg = TrainConfig(algo="nsgan", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16, **FAST)
+    train(cfg)
+    latest, previous = tmp_path / "ckpt_0000004.pt", tmp_path / "ckpt_0000002.pt"
+    latest.write_bytes(latest.read_bytes()[:500])
+    with pytest.raises(InputError, match="corrupt checkpoint.*ckpt_0000002.pt is intact"):
+        train(cfg, resume=True)
+    assert previous.is_file() and torch.load(previous, weights_only=True)["step"] == 2
+    latest.unlink()
+    assert list(train(cfg, resume=True).step) == [2, 4]
+    with pytest.raises(InputError, match="already holds a run"):
+        train(cfg)
+
+
+def test_image_run_and_cli(tmp_path):
+    r = CliRunner().invoke(main, ["train", "--algo", "wgan-gp", "--data", "shapes32", "--steps", "2", "--out",
+                                  str(tmp_path / "img"), "--eval-every", "2", "--eval-samples", "16",
+                                  "--batch-size", "8"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "img" / "samples" / "step_0000002.png").is_file()
+    assert (tmp_path / "img" / "config.json").is_file()
+    r = CliRunner().invoke(main, ["train", "--algo", "gan", "--data", "8gaussians", "--steps", "2", "--out",
+                                  str(tmp_path / "toy"), "--eval-every", "2", "--eval-samples", "50"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["curves", str(tmp_path / "toy"), str(tmp_path / "img"), "-o",
+                                  str(tmp_path / "c.png")])
+    assert r.exit_code == 0 and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    r = CliRunner().invoke(main, ["train", "--algo", "gan", "--data", "moons", "--steps", "2", "--out",
+                                  str(tmp_path / "x")])
+    assert r.exit_code == 2 and "moons" in r.stderr
