@@ -23,4 +23,4 @@ def main():
     """
 
 
-from . import fid as _fid, metrics as _metrics, refs as _refs, train as _train, wasserstein as _wasserstein  # noqa: E402,F401,E501
+from . import fid as _fid, gate as _gate, metrics as _metrics, refs as _refs, train as _train, wasserstein as _wasserstein  # noqa: E402,F401,E501

@@ -17,6 +17,10 @@ def test_wheel_layout_and_entry_point(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "ganmetrics/cli/main.py" in names and "ganmetrics/features/inception.py" in names
     assert not any(n.startswith("cli/") for n in names)
+    # every subpackage of the source tree is in the wheel, and the reference manifest with it
+    for init in (ROOT / "ganmetrics").rglob("__init__.py"):
+        assert init.relative_to(ROOT).as_posix() in names, init
+    assert "ganmetrics/reference_stats/manifest.toml" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "ganmetrics = ganmetrics.cli:main" in entry_points
     unpacked = tmp_path / "site"

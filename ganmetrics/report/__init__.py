@@ -1,0 +1,1 @@
+"""Reports and CI quality gates built on the metrics."""
