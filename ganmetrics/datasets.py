@@ -1,6 +1,7 @@
 """Standard datasets by name, read from a local copy through torchvision (``download=False``
 unless asked), as an ``ImageSource``: ``cifar10:train``, ``cifar100:test``, ``mnist:train``,
-``fashion-mnist:test``, ``stl10:unlabeled``...
+``fashion-mnist:test``, ``stl10:unlabeled``..., and the bundled procedural ``shapes32:train``
+(10,000 images, seed 0) / ``shapes32:test`` (2,000, seed 1), which need no copy.
 
 torchvision checks the CIFAR and STL-10 files against their published md5 sums before reading
 them (CIFAR's python format is a pickle: only the official files are ever unpickled).
@@ -20,7 +21,9 @@ DATASETS = {
     "mnist": ("MNIST", "MNIST/raw", ("train", "test")),
     "fashion-mnist": ("FashionMNIST", "FashionMNIST/raw", ("train", "test")),
     "stl10": ("STL10", "stl10_binary", ("train", "test", "unlabeled", "train+unlabeled")),
+    "shapes32": (None, None, ("train", "test")),  # bundled, procedural: no copy needed
 }
+SHAPES32_SIZES = {"train": (10000, 0), "test": (2000, 1)}  # (N, seed)
 
 
 def parse_spec(spec) -> tuple[str, str] | None:
@@ -35,6 +38,10 @@ def load(name: str, split: str, root: str | os.PathLike | None, download: bool =
     cls_name, folder, splits = DATASETS[name]
     if split not in splits:
         raise InputError(f"{name}:{split}: unknown split (choose from {', '.join(splits)})")
+    if name == "shapes32":
+        from .train.data import shapes32
+        n, seed = SHAPES32_SIZES[split]
+        return ImageSource(f"shapes32:{split}", array=as_uint8_nchw(shapes32(n, seed), f"shapes32:{split}"))
     if root is None:
         raise InputError(f"{name}:{split}: pass --root DIR, the folder that holds torchvision's {folder}/")
     import torchvision.datasets as tvd

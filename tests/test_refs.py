@@ -144,3 +144,10 @@ def test_missing_dataset_copy_says_where_to_put_it(tmp_path):
     assert r.exit_code == 2 and "cifar-10-batches-py" in r.stderr and "--download" in r.stderr
     r = CliRunner().invoke(main, ["stats", "cifar10:valid", "--root", str(tmp_path), "-o", str(tmp_path / "x.npz")])
     assert r.exit_code == 2 and "unknown split" in r.stderr
+
+
+def test_bundled_shapes32_by_name():
+    from ganmetrics.sources import open_images
+    from ganmetrics.train.data import shapes32
+    src = open_images("shapes32:test")
+    assert len(src) == 2000 and np.array_equal(src.array[:5], shapes32(5, seed=1).transpose(0, 3, 1, 2))
