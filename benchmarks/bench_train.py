@@ -8,21 +8,31 @@
    exact W1, and between JS and the high-quality share (the WGAN paper's point: JS does not
    track sample quality).
 
-    python benchmarks/bench_train.py --steps 5000 --seeds 5
+    python benchmarks/bench_train.py --steps 5000 --seeds 5 --jobs 2
+
+Runs go in parallel over --jobs processes (each toy run uses one thread).
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from scipy.stats import spearmanr
 
 from ganmetrics.train import TrainConfig, train
+
+
+def one_run(job):
+    algo, seed, steps, eval_every, out = job
+    start = time.perf_counter()
+    curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(out / f"{algo}-{seed}"), steps=steps,
+                              eval_every=eval_every, seed=seed), log=open(os.devnull, "w"))
+    return algo, seed, curve, time.perf_counter() - start
 
 
 def main() -> None:
@@ -31,6 +41,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_train_"))
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}); 8gaussians, {args.steps} steps, "
@@ -38,12 +49,9 @@ def main() -> None:
     print("| algo | seed | modes (of 8) | high-quality share | final exact W1 | wall s | steps/s | "
           "Spearman(critic W, exact W1) | Spearman(JS, exact W1) | Spearman(JS, HQ share) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for algo in ("wgan-gp", "nsgan"):
-        for seed in range(args.seeds):
-            start = time.perf_counter()
-            curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(out / f"{algo}-{seed}"), steps=args.steps,
-                                      eval_every=args.eval_every, seed=seed), log=open(os.devnull, "w"))
-            wall = time.perf_counter() - start
+    jobs = [(algo, seed, args.steps, args.eval_every, out) for algo in ("wgan-gp", "nsgan") for seed in range(args.seeds)]
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        for algo, seed, curve, wall in pool.imap(one_run, jobs):
             last = curve.iloc[-1]
             rho_w = spearmanr(curve.w1_critic, curve.w1_exact).statistic
             rho_js = spearmanr(curve.js_discriminator, curve.w1_exact).statistic
