@@ -23,4 +23,5 @@ def main():
     """
 
 
-from . import fid as _fid, gate as _gate, metrics as _metrics, refs as _refs, train as _train, wasserstein as _wasserstein  # noqa: E402,F401,E501
+from . import (compare as _compare, fid as _fid, gate as _gate, metrics as _metrics, refs as _refs,  # noqa: E402,F401
+               sample as _sample, train as _train, wasserstein as _wasserstein)

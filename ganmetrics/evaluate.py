@@ -23,7 +23,7 @@ from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
 from .io import load_npz, save_npz
 from .metrics.bootstrap import bootstrap_interval
-from .metrics.frechet import DEFAULT_METHOD, frechet_distance
+from .metrics.frechet import DEFAULT_METHOD, frechet_distance, frechet_distance_features
 from .metrics.inception_score import inception_score
 from .metrics.kid import DEFAULT_SEED, kid
 from .metrics.prdc import prdc_indicators
@@ -234,6 +234,8 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
     the resize mode and the cache format, so a changed folder, weights file or preprocessing
     never returns stale features. Cache files are written atomically.
     """
+    if isinstance(x, FeatureSet):
+        return x
     if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
         raise InputError(f"{x}: holds only statistics (mu, sigma); this metric needs the images")
     source = open_images(x, name, opts.root, opts.download)
@@ -260,9 +262,14 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
     return fs
 
 
-def _stats_of(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    s = GaussianStats(features.shape[1]).update(features)
-    return s.mu, s.sigma
+def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
+    """FID of two feature matrices by the cheaper exact route: the N1 x N2 nuclear-norm form
+    while both sample counts are below the dimension (bootstraps of small sets), else the
+    d x d covariances."""
+    if max(len(x1), len(x2)) <= x1.shape[1]:
+        return frechet_distance_features(x1, x2)
+    s1, s2 = GaussianStats(x1.shape[1]).update(x1), GaussianStats(x2.shape[1]).update(x2)
+    return frechet_distance(s1.mu, s1.sigma, s2.mu, s2.sigma)
 
 
 def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: int = 100,
@@ -311,10 +318,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, method=sqrtm)
         interval = None
         if ci is not None:
-            def fid_of(ia, ib):
-                (m1, s1), (m2, s2) = _stats_of(fa.pool3[ia]), _stats_of(fb.pool3[ib])
-                return frechet_distance(m1, s1, m2, s2)
-            interval = bootstrap_interval(fid_of, [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+            interval = bootstrap_interval(lambda ia, ib: fid_of_features(fa.pool3[ia], fb.pool3[ib]), [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
         results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval,
                               {**meta, "sqrtm": sqrtm}))
 

@@ -97,6 +97,32 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"{path}: not a readable .npy file ({_short(e)})") from None
 
 
+def load_checkpoint(path: str | os.PathLike, trust: bool = False, flag: str = "--trust-checkpoint"):
+    """``torch.load`` a checkpoint on the CPU, allowing only tensors and plain containers.
+
+    A checkpoint that needs arbitrary unpickling (a pickled module, a custom class) is refused
+    unless ``trust`` is set: unpickling runs whatever code the file names, so it is only safe
+    for files from a source you trust. This is the package's only ``torch.load`` that can
+    unpickle, and only when the user asked for it (``flag``).
+    """
+    from pickle import UnpicklingError  # only the exception type; nothing is unpickled with pickle
+    import torch
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such checkpoint file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not trust)
+    except UnpicklingError as e:
+        blocked = next((line.strip() for line in str(e).splitlines() if "GLOBAL" in line), None)
+        if trust or blocked is None:  # a torn or corrupt file, not a refused class
+            detail = next((line.strip() for line in str(e).splitlines()[1:] if "operand" in line.lower()), "")
+            raise InputError(f"{path}: not a readable checkpoint (corrupt or truncated{': ' + detail if detail else ''})"
+                             ) from None
+        raise InputError(f"{path}: the checkpoint needs arbitrary unpickling, which can run code ({blocked}); "
+                         f"save a state_dict, or pass {flag} if you trust the file") from None
+    except (RuntimeError, OSError, EOFError, ValueError, AttributeError, ImportError) as e:
+        raise InputError(f"{path}: not a readable checkpoint ({_short(e)})") from None
+
+
 def to_json(obj) -> str:
     return json.dumps(obj, indent=None, sort_keys=False, default=_json_default)
 

@@ -290,3 +290,24 @@ def read_all(source: ImageSource, workers: int = 0) -> np.ndarray:
     if any(isinstance(b, list) for b in batches) or len({tuple(b.shape[1:]) for b in batches}) > 1:
         raise InputError(f"{source.name}: images of different sizes; pixel-space metrics need one size")
     return torch.cat(batches).numpy()
+
+
+def preview_images(source: ImageSource, k: int = 16) -> np.ndarray:
+    """The first ``k`` readable images of ``source`` as uint8 K x 3 x H x W, for sample grids
+    (resized to the first image's size where sizes differ)."""
+    if source.array is not None:
+        return source.array[:k]
+    images: list[np.ndarray] = []
+    for path in source.files:
+        if len(images) == k:
+            break
+        try:
+            img = decode_image(path)
+        except InputError:
+            continue
+        if images and img.shape != images[0].shape:
+            img = np.asarray(Image.fromarray(img).resize(images[0].shape[1::-1], Image.BILINEAR))
+        images.append(img)
+    if not images:
+        return np.zeros((0, 3, 8, 8), np.uint8)
+    return np.stack(images).transpose(0, 3, 1, 2)

@@ -73,3 +73,20 @@ def write_folder(folder: Path, images: np.ndarray, ext: str = "png") -> Path:
     for i, im in enumerate(images):
         Image.fromarray(im).save(folder / f"{i:05d}.{ext}")
     return folder
+
+
+def run(*args):
+    """Invoke the CLI in-process with string arguments."""
+    from click.testing import CliRunner
+    from ganmetrics.cli import main
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    # one error line (warnings about earlier inputs, e.g. a small sample, may precede it)
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("Warning: ")]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0]

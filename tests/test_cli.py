@@ -5,27 +5,11 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 import ganmetrics
 from ganmetrics import GaussianStats
-from ganmetrics.cli import main
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    # one error line (warnings about earlier inputs, e.g. a small sample, may precede it)
-    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("Warning: ")]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0]
+from helpers import assert_one_line_error, run
 
 
 @pytest.fixture(scope="module")

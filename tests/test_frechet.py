@@ -78,3 +78,60 @@ def test_fast_methods_agree_with_scipy_sqrtm(n):
     assert frechet_distance(m1, s1, m2, s2, method="eigh") == pytest.approx(reference, rel=1e-3)
     with pytest.raises(InputError, match="method"):
         frechet_distance(m1, s1, m2, s2, method="fast")
+
+
+
+def test_feature_space_form_equals_covariance_form():
+    """Full rank (N > d): equal to the covariance form; also on a bootstrap resample (repeated rows)."""
+    from ganmetrics.metrics.frechet import frechet_distance_features
+    rng = np.random.default_rng(3)
+    d = 100
+    mix = rng.normal(size=(d, d)) * (np.arange(1, d + 1) ** -0.7)[None, :]
+    x1 = np.abs(rng.normal(size=(400, d)) @ mix.T)
+    x2 = np.abs(rng.normal(size=(300, d)) @ mix.T + 0.1)
+    x2 = x2[rng.integers(0, 300, 300)]
+    reference = frechet_distance(x1.mean(0), np.cov(x1, rowvar=False), x2.mean(0), np.cov(x2, rowvar=False),
+                                 method="scipy")
+    assert frechet_distance_features(x1, x2) == pytest.approx(reference, rel=1e-9)
+    assert frechet_distance_features(x1, x1) == pytest.approx(0, abs=1e-9)
+    with pytest.raises(InputError, match="same d"):
+        frechet_distance_features(x1, x2[:, :10])
+
+
+def test_feature_space_form_is_exact_when_rank_deficient():
+    """N < d: the covariance form carries sqrt(rounding noise) from its d - N zero eigenvalues;
+    the feature form matches a 50-digit computation of the covariance form."""
+    mpmath = pytest.importorskip("mpmath")
+    from ganmetrics.metrics.frechet import frechet_distance_features
+    rng = np.random.default_rng(4)
+    x1, x2 = rng.normal(size=(12, 40)), rng.normal(size=(15, 40)) + 0.3
+    mpmath.mp.dps = 50
+
+    def cov(x):  # in 50 digits from the float64 samples, so the zero eigenvalues stay zero
+        m = mpmath.matrix(x.tolist())
+        mean = [mpmath.fsum(m[i, j] for i in range(m.rows)) / m.rows for j in range(m.cols)]
+        c = mpmath.matrix(m.rows, m.cols)
+        for i in range(m.rows):
+            for j in range(m.cols):
+                c[i, j] = m[i, j] - mean[j]
+        return c.T * c / (m.rows - 1), mean
+
+    (c1, m1), (c2, m2) = cov(x1), cov(x2)
+    eig = mpmath.eig(c1 * c2, left=False, right=False)
+    tr_sqrt = sum(mpmath.sqrt(max(mpmath.re(e), 0)) for e in eig)
+    exact = float(sum((a - b) ** 2 for a, b in zip(m1, m2)) + sum(c1[i, i] + c2[i, i] for i in range(40))
+                  - 2 * tr_sqrt)
+    assert frechet_distance_features(x1, x2) == pytest.approx(exact, rel=1e-10)
+
+
+@pytest.mark.parametrize("n2", [30, 150])  # below and above d
+def test_stats_to_features_form(n2):
+    from ganmetrics.metrics.frechet import frechet_distance_to_features
+    rng = np.random.default_rng(5)
+    d = 80
+    m1, s1 = rng.normal(size=d), random_spd(d, rng)
+    x2 = rng.normal(size=(n2, d)) * np.linspace(0.2, 2, d)
+    reference = frechet_distance(m1, s1, x2.mean(0), np.cov(x2, rowvar=False), method="scipy")
+    assert frechet_distance_to_features(m1, s1, x2) == pytest.approx(reference, rel=1e-7)
+    with pytest.raises(InputError, match="do not fit"):
+        frechet_distance_to_features(m1[:5], s1, x2)

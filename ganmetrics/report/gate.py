@@ -45,15 +45,13 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io import atomic_write
-from ..result import Result
+from ..result import LOWER_IS_BETTER, Result
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-LOWER_IS_BETTER = {"fid": True, "kid": True, "is": False, "precision": False, "recall": False,
-                   "density": False, "coverage": False}
 
 
 @dataclass

@@ -272,8 +272,8 @@ class _Evaluator:
         from ..evaluate import ExtractorOptions, extract_features
         from ..metrics.frechet import frechet_distance
         from ..metrics.kid import kid
+        from ..sampling import to_uint8
         opts = ExtractorOptions(weights=self.cfg.weights, device=self.cfg.device, workers=0)
-        to_uint8 = lambda x: ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # noqa: E731
         if self.reference is None:
             self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), opts, name="real")
         f = extract_features(to_uint8(fake), opts, name="fake")
@@ -297,12 +297,8 @@ def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
 
 
 def _grid(path: Path, images: torch.Tensor) -> None:
-    from PIL import Image
-    n = int(np.ceil(np.sqrt(len(images))))
-    arr = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    h, w = arr.shape[1:3]
-    canvas = np.zeros((n * h, n * w, 3), dtype=np.uint8)
-    for i, img in enumerate(arr):
-        canvas[(i // n) * h:(i // n + 1) * h, (i % n) * w:(i % n + 1) * w] = img
+    from ..report.plots import grid_png
+    from ..sampling import to_uint8
+    uint8 = to_uint8(images).numpy()
     with atomic_write(path) as f:
-        Image.fromarray(canvas).save(f, format="PNG")
+        f.write(grid_png(uint8, min_width=0))
