@@ -62,7 +62,8 @@ def budget_table(runs: pd.DataFrame, metric: str, by: str, max_budget: int | Non
         bad = runs.loc[values.isna(), by].tolist()[:3]
         raise InputError(f"column {metric!r} has missing or non-numeric values (groups {bad})")
     biggest = max_budget or int(runs.groupby(by).size().max())
-    budgets = sorted({int(round(b)) for b in np.geomspace(1, biggest, num=min(biggest, 20))})
+    budgets = sorted(set(range(1, min(10, biggest) + 1)) | {biggest} |  # 1..10, then 20, 50, 100, 200, ...
+                     {m * 10 ** e for e in range(1, 7) for m in (1, 2, 5) if m * 10 ** e <= biggest})
     curves = []
     for group, g in runs.assign(**{metric: values}).groupby(by, sort=False):
         c = expected_best_curve(g[metric].to_numpy(), budgets, lower_is_better, level, n_boot, seed)
