@@ -9,6 +9,11 @@
    track sample quality).
 
     python benchmarks/bench_train.py --steps 5000 --seeds 5 --jobs 2
+    python benchmarks/bench_train.py --runs wgan-gp:paper,wgan-gp:toy-code,wgan-gp:beta1-0.5 --steps 2000 --seeds 1
+
+A run is ``algo`` or ``algo:variant``; the variants override the papers' WGAN-GP defaults with
+the published toy script's settings (``toy-code``: λ = 0.1, Adam β = (0.5, 0.9), batch 256) or
+only its β1 (``beta1-0.5``).
 
 Runs go in parallel over --jobs processes (each toy run uses one thread).
 """
@@ -27,12 +32,21 @@ from scipy.stats import spearmanr
 from ganmetrics.train import TrainConfig, train
 
 
+VARIANTS = {
+    "paper": {},
+    "toy-code": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256},
+    "beta1-0.5": {"betas": (0.5, 0.9)},
+}
+
+
 def one_run(job):
-    algo, seed, steps, eval_every, out = job
+    run, seed, steps, eval_every, out = job
+    algo, _, variant = run.partition(":")
     start = time.perf_counter()
-    curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(out / f"{algo}-{seed}"), steps=steps,
-                              eval_every=eval_every, seed=seed), log=open(os.devnull, "w"))
-    return algo, seed, curve, time.perf_counter() - start
+    curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(out / f"{run.replace(':', '-')}-{seed}"),
+                              steps=steps, eval_every=eval_every, seed=seed, **VARIANTS[variant or "paper"]),
+                  log=open(os.devnull, "w"))
+    return run, seed, curve, time.perf_counter() - start
 
 
 def main() -> None:
@@ -42,6 +56,7 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--runs", default="wgan-gp,nsgan", help="comma-separated algo or algo:variant (%s)" % ", ".join(VARIANTS))
     args = p.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_train_"))
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}); 8gaussians, {args.steps} steps, "
@@ -49,7 +64,7 @@ def main() -> None:
     print("| algo | seed | modes (of 8) | high-quality share | final exact W1 | wall s | steps/s | "
           "Spearman(critic W, exact W1) | Spearman(JS, exact W1) | Spearman(JS, HQ share) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    jobs = [(algo, seed, args.steps, args.eval_every, out) for algo in ("wgan-gp", "nsgan") for seed in range(args.seeds)]
+    jobs = [(algo, seed, args.steps, args.eval_every, out) for algo in args.runs.split(",") for seed in range(args.seeds)]
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for algo, seed, curve, wall in pool.imap(one_run, jobs):
             last = curve.iloc[-1]
