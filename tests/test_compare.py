@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 import ganmetrics.evaluate
-from ganmetrics import GaussianStats
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.report import render
 from ganmetrics.report.budget import budget_table, expected_best

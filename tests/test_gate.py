@@ -2,7 +2,6 @@
 import json
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

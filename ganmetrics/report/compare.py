@@ -173,11 +173,7 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
                 row[f"{r.metric}_std"] = r.std
         rows.append(row)
     table = pd.DataFrame(rows)
-    if table["step"].isna().any():
-        table["step"] = pd.array([None] * len(table), dtype="Int64") if table["step"].isna().all() else \
-            table["step"].astype("Int64")
-    else:
-        table["step"] = table["step"].astype(int)
+    table["step"] = table["step"].astype("Int64")  # integers, <NA> where unknown
 
     replicates = {}
     if ci is not None and len(entries):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime
 import html
-import json
 import re
 from pathlib import Path
 
@@ -167,10 +166,3 @@ def write_report(cmp: Comparison, out: str | Path) -> list[Path]:
         written.append(out / name)
     return written
 
-
-def load_results(path: str | Path) -> pd.DataFrame:
-    """A ``results.json`` or ``results.csv`` written by ``write_report`` as a DataFrame."""
-    path = Path(path)
-    if path.suffix == ".json":
-        return pd.DataFrame(json.loads(path.read_text())["results"])
-    return pd.read_csv(path)
