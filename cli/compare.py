@@ -80,7 +80,7 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
       ganmetrics compare runs/wgan/ckpt_*.pt --ref shapes32:test --n 2000 --metrics fid,kid -o report/
     """
     from ganmetrics.report.compare import SamplerOptions, compare as run_compare
-    from ganmetrics.report.render import records, write_report
+    from ganmetrics.report.render import records, render_text, write_report
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         check_writable(Path(out) / "report.html")
@@ -95,19 +95,10 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
     if as_json:
         click.echo(to_json({"metadata": result.metadata, "results": records(result)}))
     else:
-        click.echo(summary(result))
+        click.echo(render_text(result))
     if out is not None:
         write_report(result, out)
         click.echo(f"report written to {Path(out) / 'report.html'}", err=True)
-
-
-def summary(result) -> str:
-    """The ranked table as text: one line per input."""
-    from ganmetrics.report.render import _headers, _rows
-    rows = [_headers(result)] + [cells for cells, _ in _rows(result)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                     for r in rows)
 
 
 def _read_runs(paths) -> pd.DataFrame:

@@ -119,6 +119,14 @@ def render_html(cmp: Comparison, step_png: bytes | None, grids: dict[str, bytes]
     return "\n".join(parts)
 
 
+def render_text(cmp: Comparison) -> str:
+    """The ranked table as aligned text, one line per input (what the CLI prints)."""
+    rows = [_headers(cmp)] + [cells for cells, _ in _rows(cmp)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     for r in rows)
+
+
 def render_markdown(cmp: Comparison, step_file: str | None, grid_files: dict[str, str]) -> str:
     headers = _headers(cmp)
     lines = ["# ganmetrics comparison", "", "| " + " | ".join(headers) + " |",
