@@ -13,7 +13,8 @@
 
 A run is ``algo`` or ``algo:variant``; the variants override the papers' WGAN-GP defaults with
 the published toy script's settings (``toy-code``: λ = 0.1, Adam β = (0.5, 0.9), batch 256) or
-only its β1 (``beta1-0.5``).
+only its β1 (``beta1-0.5``), or the toy script's settings with the learning rates decayed linearly
+to 0 over the run as in the authors' CIFAR-10 code (``toy-code-decay``).
 
 Runs go in parallel over --jobs processes (each toy run uses one thread).
 """
@@ -36,6 +37,7 @@ VARIANTS = {
     "paper": {},
     "toy-code": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256},
     "beta1-0.5": {"betas": (0.5, 0.9)},
+    "toy-code-decay": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256, "lr_decay": "linear"},
 }
 
 

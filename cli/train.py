@@ -25,6 +25,8 @@ from .main import main
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's]")
 @click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
+@click.option("--lr-decay", type=click.Choice(["none", "linear"]), default="none", show_default=True,
+              help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).")
 @click.option("--beta1", type=float, default=None)
 @click.option("--beta2", type=float, default=None)
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
@@ -41,7 +43,7 @@ from .main import main
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights, for FID/KID curves of image runs.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-def train(algo, data, out, steps, arch, size, batch_size, lr, beta1, beta2, n_critic, gp_lambda, clip,
+def train(algo, data, out, steps, arch, size, batch_size, lr, lr_decay, beta1, beta2, n_critic, gp_lambda, clip,
           spectral_norm, batch_norm, z_dim, eval_every, eval_samples, seed, device, weights, resume):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
@@ -58,7 +60,7 @@ def train(algo, data, out, steps, arch, size, batch_size, lr, beta1, beta2, n_cr
         default = ALGORITHMS[algo].betas
         betas = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
     cfg = TrainConfig(algo=algo, data=data, out=out, steps=steps, arch=arch, size=int(size), z_dim=z_dim,
-                      batch_size=batch_size, lr=lr, betas=betas, n_critic=n_critic, gp_lambda=gp_lambda, clip=clip,
+                      batch_size=batch_size, lr=lr, lr_decay=lr_decay, betas=betas, n_critic=n_critic, gp_lambda=gp_lambda, clip=clip,
                       spectral_norm=spectral_norm, batch_norm=batch_norm, eval_every=eval_every,
                       eval_samples=eval_samples, seed=seed, device=device, weights=weights)
     try:

@@ -1,4 +1,6 @@
 """Reference trainers: sign conventions, a few steps of each algorithm, resume equality, checkpoints."""
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -11,6 +13,7 @@ from ganmetrics.cli import main
 from ganmetrics.errors import InputError
 from ganmetrics.train import TrainConfig, train
 from ganmetrics.train.algorithms import discriminator_loss, generator_loss, gradient_penalty
+from ganmetrics.train.loop import lr_at
 from ganmetrics.train.data import mode_quality, sample_toy, shapes32, toy_modes
 
 FAST = dict(eval_samples=200, eval_critic_steps=20, eval_every=2)
@@ -67,16 +70,54 @@ def test_each_algorithm_runs_a_few_steps(tmp_path, algo):
     assert (tmp_path / algo / "samples" / "step_0000004.png").is_file()
 
 
-def test_resume_equals_an_uninterrupted_run(tmp_path):
-    whole = train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "a"), steps=6, batch_size=16,
-                              **FAST))
-    train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "b"), steps=4, batch_size=16, **FAST))
-    resumed = train(TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / "b"), steps=6, batch_size=16,
-                                **FAST), resume=True)
+class _StopAfter:
+    """A run log that interrupts training (as Ctrl-C would) once step ``step`` is logged."""
+
+    def __init__(self, step):
+        self.marker = f"step {step} "
+
+    def write(self, text):
+        if text.startswith(self.marker):
+            raise KeyboardInterrupt
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("lr_decay", ["none", "linear"])
+def test_resume_equals_an_uninterrupted_run(tmp_path, lr_decay):
+    def config(out):
+        return TrainConfig(algo="wgan-gp", data="25gaussians", out=str(tmp_path / out), steps=6, batch_size=16,
+                           lr_decay=lr_decay, **FAST)
+    whole = train(config("a"))
+    with pytest.raises(KeyboardInterrupt):
+        train(config("b"), log=_StopAfter(4))
+    resumed = train(config("b"), resume=True)
+    other = "none" if lr_decay == "linear" else "linear"
+    with pytest.raises(InputError, match=f"lr_decay={other}"):
+        train(dataclasses.replace(config("b"), lr_decay=other), resume=True)
     columns = [c for c in whole if c != "steps_per_s"]  # everything but the timing
     pd.testing.assert_frame_equal(whole[columns], resumed[columns])
     on_disk = pd.read_csv(tmp_path / "b" / "curves.csv")
     assert list(on_disk.step) == [2, 4, 6]
+
+
+def test_linear_learning_rate_decay():
+    cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out="unused", steps=4, lr_decay="linear").resolved()
+    assert [lr_at(cfg, s) for s in range(4)] == pytest.approx([1e-4, 0.75e-4, 0.5e-4, 0.25e-4])
+    assert lr_at(dataclasses.replace(cfg, lr_decay="none"), 3) == 1e-4
+    with pytest.raises(InputError, match="--lr-decay cosine"):
+        dataclasses.replace(cfg, lr_decay="cosine").resolved()
+
+
+def test_the_decayed_learning_rate_is_the_one_used(tmp_path):
+    cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16,
+                      lr_decay="linear", **FAST)
+    train(cfg)
+    ck = torch.load(tmp_path / "ckpt_0000004.pt", weights_only=True)
+    for opt in ("opt_g", "opt_d"):  # the last step ran at lr·(1 − 3/4)
+        assert ck[opt]["param_groups"][0]["lr"] == pytest.approx(0.25e-4)
+    assert json.loads((tmp_path / "config.json").read_text())["lr_decay"] == "linear"
 
 
 def test_corrupt_checkpoint_is_reported_and_the_previous_one_survives(tmp_path):

@@ -49,6 +49,7 @@ class TrainConfig:
     n_critic: int | None = None
     gp_lambda: float = 10.0
     clip: float = 0.01
+    lr_decay: str = "none"               # "linear": lr·(1 − step/steps), as the WGAN-GP CIFAR code
     spectral_norm: bool = False
     batch_norm: bool | None = None       # DCGAN: on, except in a WGAN-GP critic
     eval_every: int = 500
@@ -69,6 +70,8 @@ class TrainConfig:
             raise InputError(f"--arch {arch}: the 2-D toys use --arch mlp")
         if not toy and arch not in ("dcgan", "mlp-image"):
             raise InputError(f"--arch {arch}: images use --arch dcgan or mlp-image")
+        if self.lr_decay not in LR_DECAYS:
+            raise InputError(f"--lr-decay {self.lr_decay}: unknown (choose from {', '.join(LR_DECAYS)})")
         for name in ("steps", "eval_every", "eval_samples"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
@@ -76,6 +79,18 @@ class TrainConfig:
             self, arch=arch, z_dim=self.z_dim or (2 if toy else 100), batch_size=self.batch_size or a.batch_size,
             lr=self.lr or a.lr, betas=tuple(self.betas or a.betas), n_critic=self.n_critic or a.n_critic,
             batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)
+
+
+LR_DECAYS = ("none", "linear")
+
+
+def lr_at(cfg: "TrainConfig", step: int) -> float:
+    """The learning rate of generator step ``step`` (0-based): constant, or decayed linearly to 0
+    over the run as in the WGAN-GP authors' CIFAR-10 ResNet code (both networks). A function of
+    the step alone, so a resumed run follows the same schedule."""
+    if cfg.lr_decay == "linear":
+        return cfg.lr * max(0.0, 1.0 - step / cfg.steps)
+    return cfg.lr
 
 
 @dataclass
@@ -155,8 +170,8 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     state = _State()
     if resume and _checkpoints(out):
         ck = _load_checkpoint(out)
-        saved = json.loads(ck["config"])
-        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim"):
+        saved = {"lr_decay": "none", **json.loads(ck["config"])}  # runs from before --lr-decay existed
+        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay"):
             if saved[key] != getattr(cfg, key) and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
                 raise InputError(f"{out}: cannot resume with {key}={getattr(cfg, key)}; the run was started "
                                  f"with {key}={saved[key]}")
@@ -185,6 +200,9 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     g_net.train()
     d_net.train()
     while state.step < cfg.steps:
+        for opt in (opt_g, opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr_at(cfg, state.step)
         for _ in range(cfg.n_critic):
             real = real_batch(cfg.batch_size)
             with torch.no_grad():
