@@ -96,7 +96,8 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, lr_decay):
     other = "none" if lr_decay == "linear" else "linear"
     with pytest.raises(InputError, match=f"lr_decay={other}"):
         train(dataclasses.replace(config("b"), lr_decay=other), resume=True)
-    columns = [c for c in whole if c != "steps_per_s"]  # everything but the timing
+    assert (np.diff(resumed.wall_s) > 0).all() and (resumed.wall_s > 0).all()
+    columns = [c for c in whole if c not in ("steps_per_s", "wall_s")]  # everything but the timing
     pd.testing.assert_frame_equal(whole[columns], resumed[columns])
     on_disk = pd.read_csv(tmp_path / "b" / "curves.csv")
     assert list(on_disk.step) == [2, 4, 6]

@@ -1,7 +1,8 @@
 """The training loop: steps, evaluations, curves, checkpoints, resume.
 
 One step = ``n_critic`` discriminator/critic updates, then one generator update. Every
-``eval_every`` steps the run logs the mean losses since the last evaluation, steps/s, and on the
+``eval_every`` steps the run logs the mean losses since the last evaluation, steps/s, the wall
+time since the start (evaluations included, carried across resumes), and on the
 toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
 and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
 share of high-quality samples (Unrolled-GAN protocol); on images: FID and KID through the
@@ -197,6 +198,8 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
         return torch.randn(n, cfg.z_dim, generator=rng).to(device)
 
     sums, count, t0 = np.zeros(2), 0, time.perf_counter()
+    # wall time since the run started, carried across resumes (time spent stopped not counted)
+    wall_base, session_start = (state.curve[-1].get("wall_s", 0.0) if state.curve else 0.0), t0
     g_net.train()
     d_net.train()
     while state.step < cfg.steps:
@@ -229,6 +232,7 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             row = {"step": state.step, "d_loss": sums[0] / count, "g_loss": sums[1] / count,
                    "steps_per_s": count / elapsed}
             row.update(evaluator(g_net, state.step, out))
+            row["wall_s"] = wall_base + time.perf_counter() - session_start
             # plain Python numbers: checkpoints load with weights_only=True, which refuses numpy scalars
             row = {k: (int(v) if isinstance(v, (int, np.integer)) else float(v)) for k, v in row.items()}
             state.curve.append(row)
