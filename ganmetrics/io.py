@@ -77,8 +77,27 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
+_MAGIC = {".npz": (b"PK\x03\x04", b"PK\x05\x06"), ".npy": (b"\x93NUMPY",)}
+
+
+def _check_magic(path, kind: str) -> None:
+    """Refuse a file that is neither a zip archive nor a .npy array before numpy sees it: numpy
+    would take it for a pickle and say so, which misleads for a file that is merely corrupt."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({_short(e)})") from None
+    if not head.startswith(_MAGIC[".npz"] + _MAGIC[".npy"]):
+        what = "a zip archive" if kind == ".npz" else "a .npy array"
+        raise InputError(f"{path}: not a readable {kind} file (not {what}: empty, corrupt or another format)")
+
+
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Load every array of an ``.npz`` file without ever unpickling (``allow_pickle=False``)."""
+    _check_magic(path, ".npz")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -89,6 +108,7 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray:
+    _check_magic(path, ".npy")
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:

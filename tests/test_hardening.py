@@ -86,6 +86,18 @@ def test_stats_files_that_are_no_covariance(tmp_path, sigma, message):
     assert r.exit_code == 2 and message in r.stderr and "s.npz" in r.stderr
 
 
+@pytest.mark.parametrize("name, content, kind", [
+    ("garbage.npz", b"hello, not an archive", "zip archive"),
+    ("empty.npz", b"", "zip archive"),
+    ("garbage.npy", b"\x80\x04 pickle-looking bytes", ".npy array"),
+])
+def test_corrupt_array_files_are_called_corrupt_not_pickles(tmp_path, name, content, kind):
+    # numpy alone would report "pickled data" for these, which misleads for a corrupt file
+    (tmp_path / name).write_bytes(content)
+    r = cli("is", tmp_path / name)
+    assert r.exit_code == 2 and name in r.stderr and f"not a {kind}" in r.stderr and "pickle" not in r.stderr
+
+
 def test_rank_deficient_covariances_are_accepted(tmp_path):
     f = np.random.default_rng(0).normal(size=(5, 50))
     stats = GaussianStats(50).update(f)
