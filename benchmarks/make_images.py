@@ -30,13 +30,15 @@ def main() -> None:
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--shift", type=float, default=0.1, help="colour shift of the fake set")
+    p.add_argument("--real-only", action="store_true", help="write only the real set")
     args = p.parse_args()
-    for name, seed, shift in (("real", 0, 0.0), ("fake", 1, args.shift)):
+    sets = (("real", 0, 0.0),) if args.real_only else (("real", 0, 0.0), ("fake", 1, args.shift))
+    for name, seed, shift in sets:
         folder = args.out / name
         folder.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(smooth_images(args.n, args.size, seed, shift)):
             Image.fromarray(img).save(folder / f"{i:06d}.png")
-    print(f"wrote {args.n} images each to {args.out / 'real'} and {args.out / 'fake'}")
+    print(f"wrote {args.n} images each to " + " and ".join(str(args.out / name) for name, _, _ in sets))
 
 
 if __name__ == "__main__":
