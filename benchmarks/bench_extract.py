@@ -51,12 +51,15 @@ def main() -> None:
 
     from ganmetrics.evaluate import ExtractorOptions
     from ganmetrics.sources import open_images
-    opts = ExtractorOptions(weights=weights, device=args.device, resize="pytorch-fid", batch_size=args.batch_size,
-                            workers=args.workers)
-    opts.extractor  # load before timing
+    layouts = {}
+    for channels_last in (False, True):
+        layouts[channels_last] = ExtractorOptions(weights=weights, device=args.device, resize="pytorch-fid",
+                                                  batch_size=args.batch_size, workers=args.workers,
+                                                  channels_last=channels_last)
+        layouts[channels_last].extractor  # load before timing
 
-    def ours():
-        return torch.cat([f["pool3"].cpu() for f in opts.run(open_images(folder))])
+    def ours(channels_last=True):
+        return torch.cat([f["pool3"].cpu() for f in layouts[channels_last].run(open_images(folder))])
 
     from pytorch_fid import inception
     from pytorch_fid.fid_score import get_activations
@@ -79,7 +82,8 @@ def main() -> None:
 
     rows = []
     for name, fn in (("pytorch-fid 0.3.0", theirs_pfid), ("torch-fidelity 0.4.0", theirs_tfid),
-                     ("ganmetrics", ours)):
+                     ("ganmetrics --no-channels-last (NCHW, as the peers)", lambda: ours(False)),
+                     ("ganmetrics (default: channels_last)", ours)):
         seconds, feats = best_of(args.repeats, fn)
         rows.append((name, seconds, len(feats) / seconds))
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), device={args.device}, torch "

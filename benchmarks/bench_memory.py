@@ -58,7 +58,7 @@ def stand_in_stats(argv: list[str]) -> None:
     from ganmetrics import features
     from ganmetrics.cli import main as cli
 
-    def load(weights=None, device="auto", resize=features.DEFAULT_RESIZE):
+    def load(weights=None, device="auto", resize=features.DEFAULT_RESIZE, channels_last=False):
         model = PixelProjection().eval().requires_grad_(False)
         return features.Extractor("stand-in-pixel-projection", model, resize, features.resolve_device(device),
                                   "none", {"pool3": 2048, "logits": 1008, "logits_unbiased": 1008})

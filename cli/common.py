@@ -67,13 +67,17 @@ def extractor_options(f):
     @click.option("--max-pixels", type=click.IntRange(min=0), default=None,
                   help="Refuse images larger than this many pixels (decompression bombs) [default: Pillow's "
                        "limit, about 89 million]; 0 lifts the limit.")
+    @click.option("--channels-last/--no-channels-last", default=True, show_default=True,
+                  help="Run the network's convolutions in NHWC layout: about 1.8x faster on a CPU; the "
+                       "features differ from NCHW's (pytorch-fid, torch-fidelity) by float32 rounding, "
+                       "about 1e-6 relative. --no-channels-last for bit-level parity with them.")
     @functools.wraps(f)
     def wrapper(*args, weights, device, batch_size, workers, resize, quiet, root, download, skip_invalid,
-                max_invalid, max_pixels, **kwargs):
+                max_invalid, max_pixels, channels_last, **kwargs):
         opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
                                 workers=workers, progress=not quiet and sys.stderr.isatty(), root=root,
                                 download=download, skip_invalid=skip_invalid, max_invalid=max_invalid,
-                                max_pixels=max_pixels)
+                                max_pixels=max_pixels, channels_last=channels_last)
         if not distributed.is_main():  # under torchrun only rank 0 prints
             with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
                 return f(*args, opts=opts, **kwargs)

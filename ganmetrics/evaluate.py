@@ -48,7 +48,8 @@ class ExtractorOptions:
 
     def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
                  progress=False, extractor: str = DEFAULT_EXTRACTOR, root=None, download: bool = False,
-                 skip_invalid: bool = False, max_invalid: float = 0.01, max_pixels: int | None = None):
+                 skip_invalid: bool = False, max_invalid: float = 0.01, max_pixels: int | None = None,
+                 channels_last: bool = True):
         if distributed.launched():  # under torchrun: join the process group, one device per rank
             device = distributed.init_from_env(device)
         self.weights, self.device, self.resize = weights, device, resize
@@ -58,13 +59,14 @@ class ExtractorOptions:
         self.root, self.download = root, download  # where dataset names (cifar10:train) are read
         # unreadable files: stop (default) or skip and count them, up to a fraction
         self.skip_invalid, self.max_invalid, self.max_pixels = skip_invalid, max_invalid, max_pixels
+        self.channels_last = channels_last  # NHWC convolutions: faster; float32 rounding differs from NCHW
         self._extractor: Extractor | None = None
 
     @property
     def extractor(self) -> Extractor:
         if self._extractor is None:
             self._extractor = get_extractor(self.extractor_name, weights=self.weights, device=self.device,
-                                            resize=self.resize)
+                                            resize=self.resize, channels_last=self.channels_last)
         return self._extractor
 
     def run(self, source: ImageSource):
@@ -146,12 +148,12 @@ def load_stats_or_images(x, opts: ExtractorOptions, name: str | None = None) -> 
 
 
 def compute_stats(x, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
-                  progress=False, opts: ExtractorOptions | None = None) -> GaussianStats:
+                  progress=False, channels_last: bool = True, opts: ExtractorOptions | None = None) -> GaussianStats:
     """Pool3 statistics of a folder or image array (file or in memory): what ``ganmetrics stats`` saves.
 
     ``opts`` (an ``ExtractorOptions``) replaces the individual extractor keywords when given.
     """
-    opts = opts or ExtractorOptions(weights, device, resize, batch_size, workers, progress)
+    opts = opts or ExtractorOptions(weights, device, resize, batch_size, workers, progress, channels_last=channels_last)
     if isinstance(x, (str, os.PathLike)) and is_stats_file(x):
         raise InputError(f"{x}: is already a statistics file")
     return image_stats(open_images(x, None, opts.root, opts.download), opts)
@@ -174,22 +176,25 @@ def check_compatible(a: GaussianStats, b: GaussianStats, force: bool = False) ->
 
 
 def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
-        progress=False, force=False, sqrtm: str = DEFAULT_METHOD, opts: ExtractorOptions | None = None) -> Result:
+        progress=False, force=False, sqrtm: str = DEFAULT_METHOD, channels_last: bool = True,
+        opts: ExtractorOptions | None = None) -> Result:
     """FID (Heusel et al. 2017) between two inputs, each a folder, an ``.npy``/``.npz`` image array,
     a stats file, a uint8 or [0, 1] float array/tensor, or a ``GaussianStats``.
 
     Statistics made with a different extractor, weights or resize mode are refused
     (``IncompatibleStatsError``) unless ``force=True``. ``sqrtm`` picks how Tr((Σa Σb)^½) is
-    computed (see ``frechet_distance``). ``opts`` replaces the extractor keywords.
+    computed (see ``frechet_distance``). ``channels_last=False`` runs the network in NCHW layout,
+    as pytorch-fid and torch-fidelity do (bit-level parity; slower on the CPU). ``opts`` replaces
+    the extractor keywords.
 
     >>> ganmetrics.fid("real/", "fake/").value
     """
-    opts = opts or ExtractorOptions(weights, device, resize, batch_size, workers, progress)
+    opts = opts or ExtractorOptions(weights, device, resize, batch_size, workers, progress, channels_last=channels_last)
     sa = load_stats_or_images(a, opts, name=None if isinstance(a, (str, os.PathLike)) else "a")
     sb = load_stats_or_images(b, opts, name=None if isinstance(b, (str, os.PathLike)) else "b")
     check_compatible(sa, sb, force)
     value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
-    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in COMPAT_KEYS}
+    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0),
                 ganmetrics_version=__version__)

@@ -2,6 +2,8 @@
 
 pytorch-fid: ``--resize pytorch-fid``, features to 1e-4 (max abs), FID to 1e-3.
 torch-fidelity: ``--resize tf1`` (its TF-1 compatible path), features to 1e-4, FID to 1e-3.
+Both in the peers' NCHW layout (``channels_last=False``); the default NHWC layout is checked
+against NCHW separately (float32 rounding only).
 """
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ pytorch_fid = pytest.importorskip("pytorch_fid")
 torch_fidelity = pytest.importorskip("torch_fidelity")
 
 
-def our_features(path, weights, resize):
-    opts = ExtractorOptions(weights=weights, device="cpu", resize=resize, batch_size=5, workers=0)
+def our_features(path, weights, resize, channels_last=False):
+    opts = ExtractorOptions(weights=weights, device="cpu", resize=resize, batch_size=5, workers=0,
+                            channels_last=channels_last)
     out = [f for f in opts.run(open_images(path))]
     return (torch.cat([f["pool3"] for f in out]).numpy().astype(np.float64),
             torch.cat([f["logits"] for f in out]).numpy().astype(np.float64))
@@ -67,7 +70,7 @@ def test_fid_matches_pytorch_fid(image_sets, weights_file, pytorch_fid_model):
     b = pytorch_fid_activations(image_sets["fake"], pytorch_fid_model)
     expected = reference_fid(a, b)
     ours = ganmetrics.fid(image_sets["real"], image_sets["fake"], weights=weights_file, device="cpu",
-                          resize="pytorch-fid", workers=0).value
+                          resize="pytorch-fid", workers=0, channels_last=False).value
     assert expected > 1.0
     assert abs(ours - expected) < 1e-3
 
@@ -96,7 +99,7 @@ def test_fid_matches_torch_fidelity(image_sets, weights_file):
         feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(weights_file),
         batch_size=6, verbose=False, cache=False, save_cpu_ram=True)
     ours = ganmetrics.fid(image_sets["real"], image_sets["fake"], weights=weights_file, device="cpu",
-                          resize="tf1", workers=0).value
+                          resize="tf1", workers=0, channels_last=False).value
     assert abs(ours - metrics["frechet_inception_distance"]) < 1e-3
 
 
@@ -104,3 +107,13 @@ def test_resize_modes_differ_on_small_images(image_sets, weights_file):
     tf1, _ = our_features(image_sets["real"], weights_file, "tf1")
     pt, _ = our_features(image_sets["real"], weights_file, "pytorch-fid")
     assert np.abs(tf1 - pt).max() > 1e-2  # the modes are really different code paths
+
+
+def test_channels_last_changes_only_float32_rounding(image_sets, weights_file):
+    nchw, _ = our_features(image_sets["real"], weights_file, "tf1", channels_last=False)
+    nhwc, _ = our_features(image_sets["real"], weights_file, "tf1", channels_last=True)
+    assert np.abs(nchw - nhwc).max() <= 1e-5 * np.abs(nchw).max()
+    fids = [ganmetrics.fid(image_sets["real"], image_sets["fake"], weights=weights_file, device="cpu", workers=0,
+                           channels_last=layout) for layout in (False, True)]
+    assert abs(fids[1].value - fids[0].value) <= 5e-6 * fids[0].value
+    assert [f.metadata["layout"] for f in fids] == ["nchw", "channels_last"]
