@@ -68,7 +68,7 @@ def extractor_options(f):
                   help="Refuse images larger than this many pixels (decompression bombs) [default: Pillow's "
                        "limit, about 89 million]; 0 lifts the limit.")
     @click.option("--channels-last/--no-channels-last", default=True, show_default=True,
-                  help="Run the network's convolutions in NHWC layout: about 1.8x faster on a CPU; the "
+                  help="Run the network's convolutions in NHWC layout: about 1.7x faster on a CPU; the "
                        "features differ from NCHW's (pytorch-fid, torch-fidelity) by float32 rounding, "
                        "about 1e-6 relative. --no-channels-last for bit-level parity with them.")
     @functools.wraps(f)

@@ -77,7 +77,8 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
-_MAGIC = {".npz": (b"PK\x03\x04", b"PK\x05\x06"), ".npy": (b"\x93NUMPY",)}
+# the first bytes numpy dispatches on: a zip archive (.npz; an empty one starts with PK\5\6) or a .npy header
+_ARRAY_FILE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")
 
 
 def _check_magic(path, kind: str) -> None:
@@ -90,7 +91,7 @@ def _check_magic(path, kind: str) -> None:
         raise InputError(f"{path}: no such file") from None
     except OSError as e:
         raise InputError(f"{path}: cannot read ({_short(e)})") from None
-    if not head.startswith(_MAGIC[".npz"] + _MAGIC[".npy"]):
+    if not head.startswith(_ARRAY_FILE_MAGIC):
         what = "a zip archive" if kind == ".npz" else "a .npy array"
         raise InputError(f"{path}: not a readable {kind} file (not {what}: empty, corrupt or another format)")
 
