@@ -32,9 +32,10 @@ def _to_uint8(images) -> torch.Tensor:
 
 
 class _ImageMetric:
-    def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
+    def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True):
+        # channels_last=False runs the peers' NCHW layout (they differ by float32 rounding only)
         self._opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
-                                      workers=0)
+                                      workers=0, channels_last=channels_last)
 
     def _features(self, images) -> dict[str, torch.Tensor]:
         x = _to_uint8(images)
@@ -49,8 +50,8 @@ class FID(_ImageMetric):
     """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
 
     def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
-                 sqrtm: str = "eigvals"):
-        super().__init__(weights, device, resize, batch_size)
+                 sqrtm: str = "eigvals", channels_last: bool = True):
+        super().__init__(weights, device, resize, batch_size, channels_last)
         self.sqrtm = sqrtm
         self._reference = None if reference is None else load_stats_or_images(reference, self._opts)
         self.reset()
@@ -83,8 +84,9 @@ class FID(_ImageMetric):
 class InceptionScore(_ImageMetric):
     """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
 
-    def __init__(self, splits: int = 10, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50):
-        super().__init__(weights, device, resize, batch_size)
+    def __init__(self, splits: int = 10, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
+                 channels_last: bool = True):
+        super().__init__(weights, device, resize, batch_size, channels_last)
         self.splits = splits
         self.reset()
 
@@ -106,8 +108,8 @@ class KID(_ImageMetric):
     """KID between the images passed with ``real=True`` and the rest."""
 
     def __init__(self, subsets: int = 100, subset_size: int = 1000, seed: int = DEFAULT_SEED, weights=None,
-                 device="auto", resize=DEFAULT_RESIZE, batch_size=50):
-        super().__init__(weights, device, resize, batch_size)
+                 device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True):
+        super().__init__(weights, device, resize, batch_size, channels_last)
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
         self.reset()
 

@@ -129,6 +129,19 @@ def test_stateful_fid_with_reference_stats(image_sets, weights_file, tmp_path):
         metric.update(image_sets["real_array"], real=True)
 
 
+def test_stateful_metrics_take_the_layout(image_sets, weights_file):
+    """channels_last=False gives the peers' NCHW layout, as in ganmetrics.fid and the CLI."""
+    real, fake = image_sets["real_array"], image_sets["fake_array"]
+    metric = ganmetrics.FID(weights=weights_file, device="cpu", channels_last=False)
+    metric.update(real, real=True)
+    metric.update(fake)
+    result = metric.compute()
+    expected = ganmetrics.fid(real, fake, weights=weights_file, device="cpu", channels_last=False)
+    assert result.metadata["layout"] == "nchw" == expected.metadata["layout"]
+    assert result.value == pytest.approx(expected.value, rel=1e-9)
+    assert ganmetrics.KID(weights=weights_file, device="cpu")._meta()["layout"] == "channels_last"
+
+
 def test_eval_errors(image_sets, weights_file, tmp_path):
     r = cli("eval", image_sets["real"], image_sets["fake"], "--metrics", "fid,lpips")
     assert r.exit_code == 2 and "lpips" in r.output
