@@ -1,5 +1,6 @@
 """Reference trainers: sign conventions, a few steps of each algorithm, resume equality, checkpoints."""
 import dataclasses
+import io
 import json
 import math
 
@@ -119,6 +120,18 @@ def test_the_decayed_learning_rate_is_the_one_used(tmp_path):
     for opt in ("opt_g", "opt_d"):  # the last step ran at lr·(1 − 3/4)
         assert ck[opt]["param_groups"][0]["lr"] == pytest.approx(0.25e-4)
     assert json.loads((tmp_path / "config.json").read_text())["lr_decay"] == "linear"
+
+
+def test_extending_a_decayed_run_says_the_rate_jumps(tmp_path):
+    cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16,
+                      lr_decay="linear", **FAST)
+    train(cfg)
+    log = io.StringIO()
+    curve = train(dataclasses.replace(cfg, steps=8), resume=True, log=log)
+    assert list(curve.step) == [2, 4, 6, 8]
+    # at step 4 the old schedule had reached 0; the new one is at 1e-4 * (1 - 4/8)
+    assert "--steps 8 (was 4) changes the linear decay: the learning rate goes from 0 to 5e-05 at step 4" in log.getvalue()
+    assert "changes the linear decay" in (tmp_path / "run.log").read_text()
 
 
 def test_corrupt_checkpoint_is_reported_and_the_previous_one_survives(tmp_path):

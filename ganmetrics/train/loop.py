@@ -176,6 +176,14 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             if saved[key] != getattr(cfg, key) and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
                 raise InputError(f"{out}: cannot resume with {key}={getattr(cfg, key)}; the run was started "
                                  f"with {key}={saved[key]}")
+        if cfg.lr_decay == "linear" and saved["steps"] != cfg.steps:
+            # allowed (extending a decayed run is the only way to train it further), but the rate jumps
+            msg = (f"note: --steps {cfg.steps} (was {saved['steps']}) changes the linear decay: the learning rate "
+                   f"goes from {lr_at(dataclasses.replace(cfg, steps=saved['steps']), ck['step']):.3g} "
+                   f"to {lr_at(cfg, ck['step']):.3g} at step {ck['step']} and reaches 0 at step {cfg.steps}")
+            print(msg, file=log, flush=True)
+            with open(out / "run.log", "a") as f:
+                f.write(msg + "\n")
         g_net.load_state_dict(ck["generator"])
         d_net.load_state_dict(ck["discriminator"])
         opt_g.load_state_dict(ck["opt_g"])
