@@ -6,6 +6,7 @@ counted alone); the folder holds synthetic 32x32 PNGs.
 
     python benchmarks/bench_memory.py --n 1000                       # 1,000 and 10,000 images, Inception
     python benchmarks/bench_memory.py --n 10000 --network stand-in   # 10,000 and 100,000 images
+    python benchmarks/bench_memory.py --n 100 --layout both          # channels_last and NCHW side by side
 
 ``--network stand-in`` swaps only the network: the same command (folder listing, decoding
 workers, the tf1 resize to 299x299, batching, float64 streaming statistics over d = 2048,
@@ -75,22 +76,28 @@ def main() -> None:
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--network", choices=["inception", "stand-in"], default="inception")
+    p.add_argument("--layout", choices=["channels_last", "nchw", "both"], default="channels_last",
+                   help="Inception's memory layout (both: each N with each layout, side by side)")
     args = p.parse_args()
     from helpers import write_random_weights
     work = Path(tempfile.mkdtemp(prefix="bench_memory_"))
     weights = write_random_weights(work / "w.pth")
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}); {args.size}x{args.size} PNGs, "
           f"batch 50, {args.workers} workers, CPU, network: {args.network}")
-    print("| images | wall s | images/s | peak RSS MiB |")
-    print("|---:|---:|---:|---:|")
+    print("| images | layout | wall s | images/s | peak RSS MiB |")
+    print("|---:|---|---:|---:|---:|")
+    layouts = ["channels_last", "nchw"] if args.layout == "both" else [args.layout]
     for n in (args.n, 10 * args.n):
         subprocess.run([sys.executable, str(HERE / "make_images.py"), str(work / f"d{n}"), "--n", str(n), "--size",
                         str(args.size), "--real-only"], check=True, stdout=subprocess.DEVNULL)
         command = ([sys.executable, "-m", "ganmetrics", "stats"] if args.network == "inception" else
                    [sys.executable, str(Path(__file__).resolve()), "--stand-in-child"])
-        wall, rss = run(command + [str(work / f"d{n}" / "real"), "-o", str(work / f"s{n}.npz"), "--weights",
-                                   str(weights), "--device", "cpu", "--quiet", "--workers", str(args.workers)])
-        print(f"| {n} | {wall:.1f} | {n / wall:.1f} | {rss:.0f} |")
+        for layout in layouts:
+            flag = "--channels-last" if layout == "channels_last" else "--no-channels-last"
+            wall, rss = run(command + [str(work / f"d{n}" / "real"), "-o", str(work / f"s{n}.npz"), "--weights",
+                                       str(weights), "--device", "cpu", "--quiet", "--workers", str(args.workers),
+                                       flag])
+            print(f"| {n} | {layout} | {wall:.1f} | {n / wall:.1f} | {rss:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
