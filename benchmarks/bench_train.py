@@ -20,9 +20,9 @@ Runs go in parallel over --jobs processes (each toy run uses one thread). Runs a
 are continued, or read back when finished, so the table can be rebuilt from earlier runs.
 
 The exact W1 of 1,000 generated points against 1,000 fresh real points cannot go below the
-value two real samples have (0.107 ± 0.031 over 30 pairs here); the script measures that floor and also reports
-the critic/exact-W1 correlation over the logged points above it, where the two can still
-decrease together.
+value two real samples have (0.107 ± 0.031 over 30 pairs here); the script measures that floor
+and also reports the critic/exact-W1 correlation over the logged points above it, where the two
+can still decrease together.
 """
 from __future__ import annotations
 
