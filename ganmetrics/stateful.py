@@ -45,6 +45,13 @@ class _ImageMetric:
     def _meta(self) -> dict:
         return {**self._opts.extractor.metadata(), "ganmetrics_version": __version__}
 
+    def _gathered(self, chunks: list[torch.Tensor], output: str) -> torch.Tensor:
+        """Every rank's rows of one network output, in rank order. A rank that saw no images
+        still takes part (with 0 rows): compute() is a collective, and a rank that skipped it
+        would leave the others waiting forever."""
+        mine = torch.cat(chunks) if chunks else torch.zeros(0, self._opts.extractor.dims[output], dtype=torch.float64)
+        return distributed.gather_rows(mine)
+
 
 class FID(_ImageMetric):
     """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
@@ -69,16 +76,16 @@ class FID(_ImageMetric):
         self._stats[real].update(pool3)
 
     def compute(self) -> Result:
-        if self._stats[True] is None or self._stats[False] is None:
-            raise InputError("FID.compute() needs real images (or a reference) and generated images")
-        real = self._stats[True] if self._reference is not None else self._synced(self._stats[True])
+        real = self._reference if self._reference is not None else self._synced(self._stats[True])
         fake = self._synced(self._stats[False])
+        if fake.n == 0 or (self._reference is None and real.n == 0):  # global counts: every rank raises alike
+            raise InputError("FID.compute() needs real images (or a reference) and generated images")
         value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma, method=self.sqrtm)
         return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata={**self._meta(), "sqrtm": self.sqrtm})
 
-    @staticmethod
-    def _synced(stats: GaussianStats) -> GaussianStats:
-        return distributed.reduce_stats(stats)
+    def _synced(self, stats: GaussianStats | None) -> GaussianStats:
+        """The sums of every rank (a rank that saw no images contributes zeros; see _gathered)."""
+        return distributed.reduce_stats(stats or GaussianStats(self._opts.extractor.dims["pool3"], self._meta()))
 
 
 class InceptionScore(_ImageMetric):
@@ -97,9 +104,9 @@ class InceptionScore(_ImageMetric):
         self._logits.append(self._features(images)["logits_unbiased"].double().cpu())
 
     def compute(self) -> Result:
-        if not self._logits:
+        logits = self._gathered(self._logits, "logits_unbiased").numpy()
+        if not len(logits):
             raise InputError("InceptionScore.compute() called before any update()")
-        logits = distributed.gather_rows(torch.cat(self._logits)).numpy()
         mean, std = inception_score(logits, self.splits)
         return Result("is", mean, {"b": len(logits)}, std, metadata={**self._meta(), "splits": self.splits})
 
@@ -120,9 +127,9 @@ class KID(_ImageMetric):
         self._feats[real].append(self._features(images)["pool3"].double().cpu())
 
     def compute(self) -> Result:
-        if not self._feats[True] or not self._feats[False]:
+        a, b = (self._gathered(self._feats[r], "pool3").numpy() for r in (True, False))
+        if not len(a) or not len(b):
             raise InputError("KID.compute() needs images with real=True and real=False")
-        a, b = (distributed.gather_rows(torch.cat(self._feats[r])).numpy() for r in (True, False))
         mean, std = kid(a, b, self.subsets, self.subset_size, seed=self.seed)
         return Result("kid", mean, {"a": len(a), "b": len(b)}, std,
                       metadata={**self._meta(), "subsets": self.subsets, "seed": self.seed})

@@ -62,7 +62,7 @@ def test_stateful_metrics_sync_across_ranks_in_a_users_loop(image_sets, weights_
     worker = Path(__file__).with_name("ddp_stateful_worker.py")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone", str(worker),
            str(tmp_path / "data.npz"), str(weights_file), str(tmp_path / "out")]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)  # a rank left waiting would hang
     assert run.returncode == 0, run.stderr[-2000:]
     ranks = [json.loads((tmp_path / f"out.rank{r}.json").read_text()) for r in range(2)]
     assert ranks[0] == ranks[1]
@@ -80,3 +80,8 @@ def test_stateful_metrics_sync_across_ranks_in_a_users_loop(image_sets, weights_
     assert ranks[0]["fid"] == pytest.approx(fid.compute().value, rel=1e-5)
     assert ranks[0]["kid"] == pytest.approx(kid.compute().value, rel=1e-5)
     assert ranks[0]["is"] == pytest.approx(inception_score.compute().value, rel=1e-5)
+    rank0_only = ganmetrics.FID(weights=weights_file, device="cpu")
+    rank0_only.update(real[0::2], real=True)
+    rank0_only.update(fake[0::2])
+    assert ranks[0]["fid_rank0_only"] == pytest.approx(rank0_only.compute().value, rel=1e-5)
+    assert "needs images with real=True and real=False" in ranks[0]["empty_kid_error"]
