@@ -46,6 +46,36 @@ def test_torchrun_stats_equal_single_process(image_sets, weights_file, tmp_path)
     np.testing.assert_allclose(dist_stats.sigma, single.sigma, rtol=0, atol=1e-5 * scale)
 
 
+@pytest.mark.slow
+def test_torchrun_fid_and_eval_equal_single_process(image_sets, weights_file, tmp_path):
+    """`fid` all-reduces sums; `eval` gathers features back into input order (KID subsets and IS
+    splits depend on it), so both equal one process's numbers."""
+    real = write_folder(tmp_path / "real", image_sets["real_array"][:11])   # uneven over 2 ranks
+    fake = write_folder(tmp_path / "fake", image_sets["fake_array"][:9])
+    common = ["--weights", str(weights_file), "--device", "cpu", "--workers", "0", "--batch-size", "4", "--json"]
+    evaluated = ["eval", str(real), str(fake), "--metrics", "fid,is,kid,prdc", "--splits", "2", "--subsets", "4",
+                 "--subset-size", "5", "--k-pr", "3", "--k-dc", "3"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone", "-m",
+                "ganmetrics"]
+    for args in (["fid", str(real), str(fake)], evaluated):
+        run = subprocess.run(torchrun + args + common, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-2000:]
+        lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
+        assert len(lines) == 1  # rank 0 alone prints
+        single = json.loads(subprocess.run([sys.executable, "-m", "ganmetrics"] + args + common, capture_output=True,
+                                           text=True, timeout=600, check=True).stdout)
+        dist_result = json.loads(lines[0])
+        assert dist_result["n_a"] == 11 and dist_result["n_b"] == 9
+        for key, value in single.items():
+            if isinstance(value, float):  # float32 features differ by ~1e-7 between batch compositions
+                # a spread (std over IS splits or KID subsets) is a difference of close values: its
+                # error is relative to the metric, not to itself
+                scale = abs(single[key[:-len("_std")]]) if key.endswith("_std") else abs(value)
+                assert dist_result[key] == pytest.approx(value, rel=0, abs=1e-5 * scale), key
+            else:
+                assert dist_result[key] == value, key
+
+
 def test_gather_strided_restores_input_order(monkeypatch):
     parts = [torch.tensor([[0.0], [2.0], [4.0]]), torch.tensor([[1.0], [3.0]])]
     monkeypatch.setattr(distributed, "active", lambda: True)

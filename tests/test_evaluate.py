@@ -44,7 +44,7 @@ def test_eval_json_csv_and_table(image_sets, weights_file):
             "--metrics", "is,kid,prdc", "--subset-size", "10", "--subsets", "5", "--splits", "3", "--k-dc", "3"]
     out = json.loads(cli(*args, "--json").stdout)
     for key in ("is", "is_std", "kid", "kid_std", "precision", "recall", "density", "coverage", "n_a", "n_b",
-                "extractor", "resize", "seed"):
+                "extractor", "resize", "layout", "seed"):
         assert key in out
     assert out["n_a"] == out["n_b"] == 12 and 0 <= out["precision"] <= 1
     rows = list(csv.DictReader(io.StringIO(cli(*args, "--csv").stdout)))
