@@ -51,9 +51,10 @@ def train(algo, data, out, steps, arch, size, batch_size, lr, lr_decay, beta1, b
     from the last evaluation.
 
     On the 2-D toys WGAN-GP with the paper's Adam beta1 = 0 converges for some seeds only (at
-    5,000 steps 1 seed of 5 covers all 8 modes, loosely); the authors' toy script used --gp-lambda 0.1 --beta1 0.5 --batch-size 256, and adding
-    --lr-decay linear makes the generator settle on the modes (8/8 modes, 80%+ high-quality
-    samples at 5,000 steps: docs/training.md).
+    5,000 steps 1 seed of 5 covers all 8 modes, loosely); the authors' toy script used
+    --gp-lambda 0.1 --beta1 0.5 --batch-size 256, and adding --lr-decay linear makes the
+    generator settle on the modes (8/8 modes, 80%+ high-quality samples at 5,000 steps:
+    docs/training.md).
 
     \b
     Examples:

@@ -85,7 +85,9 @@ class FID(_ImageMetric):
 
     def _synced(self, stats: GaussianStats | None) -> GaussianStats:
         """The sums of every rank (a rank that saw no images contributes zeros; see _gathered)."""
-        return distributed.reduce_stats(stats or GaussianStats(self._opts.extractor.dims["pool3"], self._meta()))
+        if stats is None:
+            stats = GaussianStats(self._opts.extractor.dims["pool3"], self._meta())
+        return distributed.reduce_stats(stats)
 
 
 class InceptionScore(_ImageMetric):

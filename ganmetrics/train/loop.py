@@ -181,9 +181,7 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             msg = (f"note: --steps {cfg.steps} (was {saved['steps']}) changes the linear decay: the learning rate "
                    f"goes from {lr_at(dataclasses.replace(cfg, steps=saved['steps']), ck['step']):.3g} "
                    f"to {lr_at(cfg, ck['step']):.3g} at step {ck['step']} and reaches 0 at step {cfg.steps}")
-            print(msg, file=log, flush=True)
-            with open(out / "run.log", "a") as f:
-                f.write(msg + "\n")
+            _say(msg, out, log)
         g_net.load_state_dict(ck["generator"])
         d_net.load_state_dict(ck["discriminator"])
         opt_g.load_state_dict(ck["opt_g"])
@@ -247,11 +245,16 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             _write_curve(out, state.curve)
             _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
             msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
-            print(msg, file=log, flush=True)
-            with open(out / "run.log", "a") as f:
-                f.write(msg + "\n")
+            _say(msg, out, log)
             sums, count, t0 = np.zeros(2), 0, time.perf_counter()
     return pd.DataFrame(state.curve)
+
+
+def _say(msg: str, out: Path, log) -> None:
+    """One line to the caller's stream and to the run's run.log."""
+    print(msg, file=log, flush=True)
+    with open(out / "run.log", "a") as f:
+        f.write(msg + "\n")
 
 
 def _write_curve(out: Path, curve: list[dict]) -> None:
