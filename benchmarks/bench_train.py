@@ -14,7 +14,10 @@
 A run is ``algo`` or ``algo:variant``; the variants override the papers' WGAN-GP defaults with
 the published toy script's settings (``toy-code``: λ = 0.1, Adam β = (0.5, 0.9), batch 256) or
 only its β1 (``beta1-0.5``), or the toy script's settings with the learning rates decayed linearly
-to 0 over the run as in the authors' CIFAR-10 code (``toy-code-decay``).
+to 0 over the run as in the authors' CIFAR-10 code (``toy-code-decay``, which is ``--preset toy``). The ``paper-*`` variants
+keep every value the paper fixes (λ = 10, n_critic 5, Adam 1e-4, β (0, 0.9)) and change only what
+it leaves open: the batch size (``paper-b256``: the toy script's 256), the schedule
+(``paper-decay``: linear decay) or both (``paper-b256-decay``).
 
 Runs go in parallel over --jobs processes (each toy run uses one thread). Runs already in --out
 are continued, or read back when finished, so the table can be rebuilt from earlier runs.
@@ -47,7 +50,10 @@ VARIANTS = {
     "paper": {},
     "toy-code": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256},
     "beta1-0.5": {"betas": (0.5, 0.9)},
-    "toy-code-decay": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256, "lr_decay": "linear"},
+    "toy-code-decay": {"preset": "toy"},  # = toy-code + lr_decay linear (tested equal)
+    "paper-decay": {"lr_decay": "linear"},
+    "paper-b256": {"batch_size": 256},
+    "paper-b256-decay": {"batch_size": 256, "lr_decay": "linear"},
 }
 
 

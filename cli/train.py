@@ -7,6 +7,7 @@ import click
 
 from ganmetrics.io import check_writable
 from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
+from ganmetrics.train.algorithms import PRESETS
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
@@ -22,15 +23,19 @@ from .main import main
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
 @click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
               help="auto: mlp for toys, dcgan for images.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="paper", show_default=True,
+              help="paper: the papers' defaults. toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 "
+                   "--lr-decay linear, what trains WGAN-GP on the 2-D toys in 5,000 steps. Explicit options win.")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's; 256 under --preset toy]")
 @click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
-@click.option("--lr-decay", type=click.Choice(["none", "linear"]), default="none", show_default=True,
-              help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).")
-@click.option("--beta1", type=float, default=None)
-@click.option("--beta2", type=float, default=None)
+@click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
+              help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
+                   "[default: none; linear under --preset toy]")
+@click.option("--beta1", type=float, default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
+@click.option("--beta2", type=float, default=None, help="Adam beta2.  [default: the algorithm's]")
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
-@click.option("--gp-lambda", type=float, default=10.0, show_default=True)
+@click.option("--gp-lambda", type=float, default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
 @click.option("--clip", type=float, default=0.01, show_default=True, help="WGAN weight clipping c.")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
 @click.option("--batch-norm/--no-batch-norm", default=None,
@@ -43,7 +48,7 @@ from .main import main
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights, for FID/KID curves of image runs.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-def train(algo, data, out, steps, arch, size, batch_size, lr, lr_decay, beta1, beta2, n_critic, gp_lambda, clip,
+def train(algo, data, out, steps, arch, preset, size, batch_size, lr, lr_decay, beta1, beta2, n_critic, gp_lambda, clip,
           spectral_norm, batch_norm, z_dim, eval_every, eval_samples, seed, device, weights, resume):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
@@ -51,22 +56,22 @@ def train(algo, data, out, steps, arch, size, batch_size, lr, lr_decay, beta1, b
     from the last evaluation.
 
     On the 2-D toys WGAN-GP with the paper's Adam beta1 = 0 converges for some seeds only (at
-    5,000 steps 1 seed of 5 covers all 8 modes, loosely); the authors' toy script used
-    --gp-lambda 0.1 --beta1 0.5 --batch-size 256, and adding --lr-decay linear makes the
-    generator settle on the modes (8/8 modes, 80%+ high-quality samples at 5,000 steps:
-    docs/training.md).
+    5,000 steps 1 seed of 5 covers all 8 modes, loosely). --preset toy takes the authors' toy
+    script settings (--gp-lambda 0.1 --beta1 0.5 --batch-size 256) plus --lr-decay linear, and
+    the generator settles on the modes (8/8 modes, 80%+ high-quality samples at 5,000 steps
+    in 5 seeds of 5: docs/training.md).
 
     \b
     Examples:
       ganmetrics train --algo wgan-gp --data 8gaussians --steps 5000 --out runs/wgangp-8g
-      ganmetrics train --algo wgan-gp --data 8gaussians --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear --out runs/wgangp-8g-toy
+      ganmetrics train --algo wgan-gp --data 8gaussians --preset toy --out runs/wgangp-8g-toy
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
     """
     betas = None
     if beta1 is not None or beta2 is not None:
-        default = ALGORITHMS[algo].betas
+        default = PRESETS[preset].get("betas", ALGORITHMS[algo].betas)
         betas = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
-    cfg = TrainConfig(algo=algo, data=data, out=out, steps=steps, arch=arch, size=int(size), z_dim=z_dim,
+    cfg = TrainConfig(algo=algo, data=data, out=out, steps=steps, arch=arch, preset=preset, size=int(size), z_dim=z_dim,
                       batch_size=batch_size, lr=lr, lr_decay=lr_decay, betas=betas, n_critic=n_critic, gp_lambda=gp_lambda, clip=clip,
                       spectral_norm=spectral_norm, batch_norm=batch_norm, eval_every=eval_every,
                       eval_samples=eval_samples, seed=seed, device=device, weights=weights)

@@ -112,6 +112,42 @@ def test_linear_learning_rate_decay():
         dataclasses.replace(cfg, lr_decay="cosine").resolved()
 
 
+def test_the_toy_preset_is_the_documented_recipe_and_explicit_options_win():
+    base = dict(algo="wgan-gp", data="8gaussians", out="unused")
+    preset = TrainConfig(preset="toy", **base).resolved()
+    explicit = TrainConfig(gp_lambda=0.1, betas=(0.5, 0.9), batch_size=256, lr_decay="linear", **base).resolved()
+    assert dataclasses.replace(preset, preset="paper") == explicit
+    paper = TrainConfig(**base).resolved()
+    assert (paper.gp_lambda, paper.betas, paper.batch_size, paper.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
+    mixed = TrainConfig(preset="toy", gp_lambda=10.0, lr_decay="none", **base).resolved()
+    assert (mixed.gp_lambda, mixed.betas, mixed.batch_size, mixed.lr_decay) == (10.0, (0.5, 0.9), 256, "none")
+    with pytest.raises(InputError, match="--preset toy: for --algo wgan-gp only"):
+        TrainConfig(preset="toy", **{**base, "algo": "nsgan"}).resolved()
+    with pytest.raises(InputError, match="--preset papers: unknown"):
+        TrainConfig(preset="papers", **base).resolved()
+
+
+def test_cli_preset_fills_the_beta_not_given(tmp_path):
+    r = CliRunner().invoke(main, ["train", "--algo", "wgan-gp", "--data", "8gaussians", "--preset", "toy",
+                                  "--beta2", "0.99", "--batch-size", "16", "--steps", "2", "--eval-every", "2",
+                                  "--eval-samples", "50", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert (saved["preset"], saved["betas"], saved["gp_lambda"], saved["lr_decay"]) == ("toy", [0.5, 0.99], 0.1, "linear")
+
+
+def test_resume_refuses_other_settings_than_the_runs(tmp_path):
+    cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=2, batch_size=16, preset="toy",
+                      **FAST)
+    train(cfg)
+    for change, key in [(dict(preset="paper", betas=(0.5, 0.9), gp_lambda=0.1, lr_decay="linear"), "preset"),
+                        (dict(gp_lambda=10.0), "gp_lambda"), (dict(betas=(0.0, 0.9)), "betas"),
+                        (dict(clip=0.1), "clip")]:
+        with pytest.raises(InputError, match=f"cannot resume with {key}=.*started with {key}="):
+            train(dataclasses.replace(cfg, steps=4, **change), resume=True)
+    assert list(train(dataclasses.replace(cfg, steps=4), resume=True).step) == [2, 4]
+
+
 def test_the_decayed_learning_rate_is_the_one_used(tmp_path):
     cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16,
                       lr_decay="linear", **FAST)

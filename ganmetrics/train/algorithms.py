@@ -39,6 +39,16 @@ ALGORITHMS = {
     "wgan-gp": Algorithm("wgan-gp", "adam", 1e-4, (0.0, 0.9), 5, 64, True),
 }
 
+# Named sets of overrides for ``--preset``. "paper" is the table above. "toy" is what trains
+# WGAN-GP on the 2-D toys within 5,000 steps (docs/training.md): the authors' published toy
+# script (gan_toy.py: λ = 0.1, Adam β = (0.5, 0.9), batch 256) plus the linear learning-rate
+# decay of their CIFAR-10 code. Options given explicitly override a preset.
+PRESETS = {
+    "paper": {},
+    "toy": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256, "lr_decay": "linear"},
+}
+PRESET_ALGOS = {"paper": tuple(ALGORITHMS), "toy": ("wgan-gp",)}
+
 
 def discriminator_loss(algo: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """The discriminator/critic loss without the gradient penalty."""

@@ -31,7 +31,7 @@ from ..io import atomic_write, write_text
 from ..metrics.critic import js_discriminator, wasserstein_critic
 from ..metrics.wasserstein import wasserstein_exact
 from . import data as datasets
-from .algorithms import ALGORITHMS, discriminator_loss, generator_loss, gradient_penalty, make_optimizer
+from .algorithms import ALGORITHMS, PRESET_ALGOS, PRESETS, discriminator_loss, generator_loss, gradient_penalty, make_optimizer
 from .models import DCGANDiscriminator, DCGANGenerator, MLPImageGenerator, mlp, spectral
 
 
@@ -48,9 +48,10 @@ class TrainConfig:
     lr: float | None = None
     betas: tuple[float, float] | None = None
     n_critic: int | None = None
-    gp_lambda: float = 10.0
+    gp_lambda: float | None = None       # 10 (the paper), 0.1 under preset "toy"
     clip: float = 0.01
-    lr_decay: str = "none"               # "linear": lr·(1 − step/steps), as the WGAN-GP CIFAR code
+    lr_decay: str | None = None          # "none"; "linear": lr·(1 − step/steps), as the WGAN-GP CIFAR code
+    preset: str = "paper"                # the papers' defaults, or "toy" (PRESETS in algorithms.py)
     spectral_norm: bool = False
     batch_norm: bool | None = None       # DCGAN: on, except in a WGAN-GP critic
     eval_every: int = 500
@@ -65,20 +66,29 @@ class TrainConfig:
         if self.algo not in ALGORITHMS:
             raise InputError(f"--algo {self.algo}: unknown (choose from {', '.join(ALGORITHMS)})")
         a = ALGORITHMS[self.algo]
+        if self.preset not in PRESETS:
+            raise InputError(f"--preset {self.preset}: unknown (choose from {', '.join(PRESETS)})")
+        if self.algo not in PRESET_ALGOS[self.preset]:
+            raise InputError(f"--preset {self.preset}: for --algo {', '.join(PRESET_ALGOS[self.preset])} only")
+        preset = PRESETS[self.preset]
+        lr_decay = self.lr_decay or preset.get("lr_decay", "none")
         toy = self.data in datasets.TOYS
         arch = self.arch if self.arch != "auto" else ("mlp" if toy else "dcgan")
         if toy and arch != "mlp":
             raise InputError(f"--arch {arch}: the 2-D toys use --arch mlp")
         if not toy and arch not in ("dcgan", "mlp-image"):
             raise InputError(f"--arch {arch}: images use --arch dcgan or mlp-image")
-        if self.lr_decay not in LR_DECAYS:
-            raise InputError(f"--lr-decay {self.lr_decay}: unknown (choose from {', '.join(LR_DECAYS)})")
+        if lr_decay not in LR_DECAYS:
+            raise InputError(f"--lr-decay {lr_decay}: unknown (choose from {', '.join(LR_DECAYS)})")
         for name in ("steps", "eval_every", "eval_samples"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         return dataclasses.replace(
-            self, arch=arch, z_dim=self.z_dim or (2 if toy else 100), batch_size=self.batch_size or a.batch_size,
-            lr=self.lr or a.lr, betas=tuple(self.betas or a.betas), n_critic=self.n_critic or a.n_critic,
+            self, arch=arch, z_dim=self.z_dim or (2 if toy else 100),
+            batch_size=self.batch_size or preset.get("batch_size", a.batch_size),
+            lr=self.lr or a.lr, betas=tuple(self.betas or preset.get("betas", a.betas)),
+            n_critic=self.n_critic or a.n_critic, lr_decay=lr_decay,
+            gp_lambda=preset.get("gp_lambda", 10.0) if self.gp_lambda is None else self.gp_lambda,
             batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)
 
 
@@ -171,10 +181,12 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     state = _State()
     if resume and _checkpoints(out):
         ck = _load_checkpoint(out)
-        saved = {"lr_decay": "none", **json.loads(ck["config"])}  # runs from before --lr-decay existed
-        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay"):
-            if saved[key] != getattr(cfg, key) and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
-                raise InputError(f"{out}: cannot resume with {key}={getattr(cfg, key)}; the run was started "
+        saved = {"lr_decay": "none", "preset": "paper", **json.loads(ck["config"])}  # runs from before these existed
+        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay", "preset",
+                    "gp_lambda", "betas", "clip"):
+            now = list(cfg.betas) if key == "betas" else getattr(cfg, key)
+            if saved[key] != now and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
+                raise InputError(f"{out}: cannot resume with {key}={now}; the run was started "
                                  f"with {key}={saved[key]}")
         if cfg.lr_decay == "linear" and saved["steps"] != cfg.steps:
             # allowed (extending a decayed run is the only way to train it further), but the rate jumps
