@@ -1,13 +1,16 @@
 """``ganmetrics train`` and ``ganmetrics curves``."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ganmetrics.io import check_writable
 from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
 from ganmetrics.train.algorithms import PRESETS
+from ganmetrics.train.loop import run_config
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
@@ -15,10 +18,10 @@ from .main import main
 
 
 @main.command()
-@click.option("--algo", type=click.Choice(list(ALGORITHMS)), required=True,
-              help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.")
-@click.option("--data", required=True, help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
-                                            "folder/array of --size x --size images.")
+@click.option("--algo", type=click.Choice(list(ALGORITHMS)),
+              help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.  [required for a new run]")
+@click.option("--data", help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
+                                            "folder/array of --size x --size images.  [required for a new run]")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
 @click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
@@ -47,13 +50,13 @@ from .main import main
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights, for FID/KID curves of image runs.")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-def train(algo, data, out, steps, arch, preset, size, batch_size, lr, lr_decay, beta1, beta2, n_critic, gp_lambda, clip,
-          spectral_norm, batch_norm, z_dim, eval_every, eval_samples, seed, device, weights, resume):
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint, with the "
+              "options it was started with (config.json); options given again must match, except a larger --steps.")
+def train(beta1, beta2, resume, **options):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
-    Defaults follow the papers (see docs/training.md). Stop it at any time; --resume continues
-    from the last evaluation.
+    Defaults follow the papers (see docs/training.md). Stop it at any time;
+    `ganmetrics train --out RUN --resume` continues it from the last evaluation.
 
     On the 2-D toys WGAN-GP with the paper's Adam beta1 = 0 converges for some seeds only (at
     5,000 steps 1 seed of 5 covers all 8 modes, loosely). --preset toy takes the authors' toy
@@ -67,19 +70,27 @@ def train(algo, data, out, steps, arch, preset, size, batch_size, lr, lr_decay, 
       ganmetrics train --algo wgan-gp --data 8gaussians --preset toy --out runs/wgangp-8g-toy
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
     """
-    betas = None
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
+    options["size"] = int(options["size"])
+    saved = run_config(options["out"]) if resume else None
+    if saved:  # continue with the run's own settings; options given now override them (and are checked)
+        fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out"}
+        options = {**{k: v for k, v in saved.items() if k in fields},
+                   **{k: v for k, v in options.items() if k in given or k == "out"}}
+    elif options["algo"] is None or options["data"] is None:
+        raise click.UsageError("--algo and --data are required (only --resume of an existing run can omit them)")
     if beta1 is not None or beta2 is not None:
-        default = PRESETS[preset].get("betas", ALGORITHMS[algo].betas)
-        betas = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
-    cfg = TrainConfig(algo=algo, data=data, out=out, steps=steps, arch=arch, preset=preset, size=int(size), z_dim=z_dim,
-                      batch_size=batch_size, lr=lr, lr_decay=lr_decay, betas=betas, n_critic=n_critic, gp_lambda=gp_lambda, clip=clip,
-                      spectral_norm=spectral_norm, batch_norm=batch_norm, eval_every=eval_every,
-                      eval_samples=eval_samples, seed=seed, device=device, weights=weights)
+        default = options.get("betas") or PRESETS[options.get("preset", "paper")].get(
+            "betas", ALGORITHMS[options["algo"]].betas)
+        options["betas"] = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
+    if options.get("betas") is not None:
+        options["betas"] = tuple(options["betas"])
     try:
-        run_training(cfg, resume=resume)
+        run_training(TrainConfig(**options), resume=resume)
     except KeyboardInterrupt:
-        raise click.ClickException(f"interrupted; continue with: ganmetrics train ... --out {out} --resume") from None
-    click.echo(f"done: {Path(out) / 'curves.csv'}", err=True)
+        raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
+    click.echo(f"done: {Path(options['out']) / 'curves.csv'}", err=True)
 
 
 @main.command()

@@ -136,6 +136,28 @@ def test_cli_preset_fills_the_beta_not_given(tmp_path):
     assert (saved["preset"], saved["betas"], saved["gp_lambda"], saved["lr_decay"]) == ("toy", [0.5, 0.99], 0.1, "linear")
 
 
+def test_cli_resume_needs_only_the_run_folder(tmp_path):
+    run = str(tmp_path / "run")
+    first = ["train", "--algo", "wgan-gp", "--data", "25gaussians", "--preset", "toy", "--beta2", "0.99",
+             "--batch-size", "16", "--steps", "2", "--eval-every", "2", "--eval-samples", "50", "--seed", "3",
+             "--out", run]
+    assert CliRunner().invoke(main, first).exit_code == 0
+    started = json.loads((tmp_path / "run" / "config.json").read_text())
+    r = CliRunner().invoke(main, ["train", "--out", run, "--resume", "--steps", "4"])
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(tmp_path / "run" / "curves.csv").step) == [2, 4]
+    assert json.loads((tmp_path / "run" / "config.json").read_text()) == {**started, "steps": 4}
+    assert "changes the linear decay" in (tmp_path / "run" / "run.log").read_text()  # the preset's decay went on
+    r = CliRunner().invoke(main, ["train", "--out", run, "--resume", "--steps", "6", "--gp-lambda", "10"])
+    assert r.exit_code == 2 and "cannot resume with gp_lambda=10.0; the run was started with gp_lambda=0.1" in r.stderr
+    r = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "none"), "--resume"])
+    assert r.exit_code == 2 and "--algo and --data are required" in r.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text("{not json")
+    r = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "bad"), "--resume"])
+    assert r.exit_code == 2 and "config.json: not a run configuration" in r.stderr
+
+
 def test_resume_refuses_other_settings_than_the_runs(tmp_path):
     cfg = TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=2, batch_size=16, preset="toy",
                       **FAST)

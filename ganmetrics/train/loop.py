@@ -148,6 +148,20 @@ def _load_checkpoint(out: Path):
         raise InputError(f"{latest}: corrupt checkpoint ({str(e).splitlines()[0][:120]}){hint}") from None
 
 
+def run_config(out) -> dict | None:
+    """The resolved options of the run in ``out`` (its config.json), or None if it holds none."""
+    path = Path(out) / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a run configuration ({str(e)[:100]})") from None
+    if not isinstance(saved, dict) or "algo" not in saved:
+        raise InputError(f"{path}: not a run configuration (no 'algo')")
+    return saved
+
+
 def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFrame:
     """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
     run.log, samples/ and checkpoints into ``cfg.out``."""
