@@ -49,7 +49,7 @@ from .main import main
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
-              help="Inception weights, for FID/KID curves of image runs.")
+              help="Inception weights, for FID/KID/IS curves of image runs.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint, with the "
               "options it was started with (config.json); options given again must match, except a larger --steps.")
 def train(beta1, beta2, resume, **options):

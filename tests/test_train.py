@@ -14,8 +14,10 @@ from ganmetrics.cli import main
 from ganmetrics.errors import InputError
 from ganmetrics.train import TrainConfig, train
 from ganmetrics.train.algorithms import discriminator_loss, generator_loss, gradient_penalty
-from ganmetrics.train.loop import lr_at
-from ganmetrics.train.data import mode_quality, sample_toy, shapes32, toy_modes
+from ganmetrics.train.loop import build_models, lr_at
+from ganmetrics.train.data import load_images, mode_quality, sample_toy, shapes32, toy_modes
+import ganmetrics
+from ganmetrics.sampling import to_uint8
 
 FAST = dict(eval_samples=200, eval_critic_steps=20, eval_every=2)
 
@@ -222,3 +224,24 @@ def test_image_run_and_cli(tmp_path):
     r = CliRunner().invoke(main, ["train", "--algo", "gan", "--data", "moons", "--steps", "2", "--out",
                                   str(tmp_path / "x")])
     assert r.exit_code == 2 and "moons" in r.stderr
+
+
+def test_image_curves_are_the_packages_fid_kid_and_is_of_the_evaluated_samples(tmp_path, weights_file):
+    cfg = TrainConfig(algo="wgan-gp", data="shapes32", out=str(tmp_path), steps=2, batch_size=8, eval_every=2,
+                      eval_samples=24, n_train=64, seed=1, weights=str(weights_file))
+    row = train(cfg).iloc[-1]
+    # the evaluation's samples, redrawn from the checkpoint and the evaluation's seed
+    resolved = cfg.resolved()
+    g_net, _ = build_models(resolved)
+    g_net.load_state_dict(torch.load(tmp_path / "ckpt_0000002.pt", weights_only=True)["generator"])
+    g_net.eval()
+    z = torch.randn(24, resolved.z_dim, generator=torch.Generator().manual_seed(1 * 1_000_003 + 2))
+    with torch.no_grad():
+        fake = to_uint8(g_net(z))
+    real = to_uint8(load_images("shapes32", 32, 64, 1)[:24])
+    results = {r.metric: r.value for r in ganmetrics.evaluate(
+        real, fake, metrics=["fid", "kid", "is"], weights=weights_file, device="cpu", kid_subsets=1,
+        kid_subset_size=24)}
+    assert row.fid == pytest.approx(results["fid"], rel=1e-4) and row.fid > 0
+    assert row.kid == pytest.approx(results["kid"], rel=1e-3, abs=1e-6)
+    assert row["is"] == pytest.approx(results["is"], rel=1e-4) and row["is"] > 1

@@ -5,7 +5,7 @@ One step = ``n_critic`` discriminator/critic updates, then one generator update.
 time since the start (evaluations included, carried across resumes), and on the
 toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
 and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
-share of high-quality samples (Unrolled-GAN protocol); on images: FID and KID through the
+share of high-quality samples (Unrolled-GAN protocol); on images: FID, KID and IS through the
 package's extractor when Inception weights are available. The curve goes to ``curves.csv`` and
 a scatter plot or image grid to ``samples/``; then the whole state (models, optimisers, the
 data/latent RNG, the curve) is checkpointed atomically. Evaluations draw from their own RNG
@@ -60,7 +60,7 @@ class TrainConfig:
     n_train: int = 10000                 # images generated for shapes32
     seed: int = 0
     device: str = "cpu"
-    weights: str | None = None           # Inception weights for image FID/KID curves
+    weights: str | None = None           # Inception weights for image FID/KID/IS curves
 
     def resolved(self) -> "TrainConfig":
         if self.algo not in ALGORITHMS:
@@ -328,8 +328,8 @@ class _Evaluator:
         import os
         if not (self.cfg.weights or os.environ.get(ENV_VAR) or (cache_dir() / WEIGHTS_FILENAME).is_file()):
             return {}  # no Inception weights here: losses only
-        from ..evaluate import ExtractorOptions, extract_features
-        from ..metrics.frechet import frechet_distance
+        from ..evaluate import ExtractorOptions, extract_features, fid_of_features
+        from ..metrics.inception_score import inception_score
         from ..metrics.kid import kid
         from ..sampling import to_uint8
         opts = ExtractorOptions(weights=self.cfg.weights, device=self.cfg.device, workers=0)
@@ -337,8 +337,8 @@ class _Evaluator:
             self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), opts, name="real")
         f = extract_features(to_uint8(fake), opts, name="fake")
         a, b = self.reference.pool3.astype(np.float64), f.pool3.astype(np.float64)
-        fid = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
-        return {"fid": fid, "kid": kid(a, b, subsets=10, subset_size=min(1000, len(a), len(b)))[0]}
+        return {"fid": fid_of_features(a, b), "kid": kid(a, b, subsets=10, subset_size=min(1000, len(a), len(b)))[0],
+                "is": inception_score(f.logits_unbiased, splits=min(10, len(f.logits_unbiased)))[0]}
 
 
 def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
