@@ -47,7 +47,8 @@ from .main import main
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="auto", show_default=True,
+              help="auto: the GPU when present for image runs, the CPU for the 2-D toys; or cpu, cuda, cuda:N.")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights, for FID/KID/IS curves of image runs.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint, with the "

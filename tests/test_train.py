@@ -14,7 +14,7 @@ from ganmetrics.cli import main
 from ganmetrics.errors import InputError
 from ganmetrics.train import TrainConfig, train
 from ganmetrics.train.algorithms import discriminator_loss, generator_loss, gradient_penalty
-from ganmetrics.train.loop import build_models, lr_at
+from ganmetrics.train.loop import build_models, lr_at, train_device
 from ganmetrics.train.data import load_images, mode_quality, sample_toy, shapes32, toy_modes
 import ganmetrics
 from ganmetrics.sampling import to_uint8
@@ -245,3 +245,14 @@ def test_image_curves_are_the_packages_fid_kid_and_is_of_the_evaluated_samples(t
     assert row.fid == pytest.approx(results["fid"], rel=1e-4) and row.fid > 0
     assert row.kid == pytest.approx(results["kid"], rel=1e-3, abs=1e-6)
     assert row["is"] == pytest.approx(results["is"], rel=1e-4) and row["is"] > 1
+
+
+def test_auto_device_puts_image_runs_on_the_gpu_and_toys_on_the_cpu(monkeypatch):
+    image, toy = (TrainConfig(algo="wgan-gp", data=d, out="unused") for d in ("shapes32", "8gaussians"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert train_device(image).type == "cuda" and train_device(toy).type == "cpu"
+    assert train_device(dataclasses.replace(toy, device="cuda")).type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train_device(image).type == "cpu"
+    with pytest.raises(InputError, match="--device cuda: CUDA is not available"):
+        train(dataclasses.replace(toy, device="cuda"))
