@@ -170,6 +170,8 @@ def test_resume_refuses_other_settings_than_the_runs(tmp_path):
         with pytest.raises(InputError, match=f"cannot resume with {key}=.*started with {key}="):
             train(dataclasses.replace(cfg, steps=4, **change), resume=True)
     assert list(train(dataclasses.replace(cfg, steps=4), resume=True).step) == [2, 4]
+    with pytest.raises(InputError, match="already at step 4; --steps 3 would end it before that"):
+        train(dataclasses.replace(cfg, steps=3), resume=True)
 
 
 def test_the_decayed_learning_rate_is_the_one_used(tmp_path):

@@ -212,6 +212,9 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             if saved[key] != now and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
                 raise InputError(f"{out}: cannot resume with {key}={now}; the run was started "
                                  f"with {key}={saved[key]}")
+        if cfg.steps < ck["step"]:
+            raise InputError(f"{out}: the run is already at step {ck['step']}; --steps {cfg.steps} would end it "
+                             f"before that (give --steps {ck['step']} or more)")
         if cfg.lr_decay == "linear" and saved["steps"] != cfg.steps:
             # allowed (extending a decayed run is the only way to train it further), but the rate jumps
             msg = (f"note: --steps {cfg.steps} (was {saved['steps']}) changes the linear decay: the learning rate "
