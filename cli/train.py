@@ -81,12 +81,9 @@ def train(beta1, beta2, resume, **options):
                    **{k: v for k, v in options.items() if k in given or k == "out"}}
     elif options["algo"] is None or options["data"] is None:
         raise click.UsageError("--algo and --data are required (only --resume of an existing run can omit them)")
-    if beta1 is not None or beta2 is not None:
-        default = options.get("betas") or PRESETS[options.get("preset", "paper")].get(
-            "betas", ALGORITHMS[options["algo"]].betas)
-        options["betas"] = (default[0] if beta1 is None else beta1, default[1] if beta2 is None else beta2)
-    if options.get("betas") is not None:
-        options["betas"] = tuple(options["betas"])
+    if beta1 is not None or beta2 is not None:  # a beta not given: the run's, else resolved() fills it in
+        run_beta1, run_beta2 = options.get("betas") or (None, None)
+        options["betas"] = (run_beta1 if beta1 is None else beta1, run_beta2 if beta2 is None else beta2)
     try:
         run_training(TrainConfig(**options), resume=resume)
     except KeyboardInterrupt:

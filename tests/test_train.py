@@ -123,6 +123,8 @@ def test_the_toy_preset_is_the_documented_recipe_and_explicit_options_win():
     assert (paper.gp_lambda, paper.betas, paper.batch_size, paper.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
     mixed = TrainConfig(preset="toy", gp_lambda=10.0, lr_decay="none", **base).resolved()
     assert (mixed.gp_lambda, mixed.betas, mixed.batch_size, mixed.lr_decay) == (10.0, (0.5, 0.9), 256, "none")
+    assert TrainConfig(preset="toy", betas=(None, 0.99), **base).resolved().betas == (0.5, 0.99)
+    assert TrainConfig(betas=(0.3, None), **base).resolved().betas == (0.3, 0.9)
     with pytest.raises(InputError, match="--preset toy: for --algo wgan-gp only"):
         TrainConfig(preset="toy", **{**base, "algo": "nsgan"}).resolved()
     with pytest.raises(InputError, match="--preset papers: unknown"):

@@ -47,7 +47,7 @@ class TrainConfig:
     z_dim: int | None = None             # 2 for toys, 100 for images
     batch_size: int | None = None        # algorithm default
     lr: float | None = None
-    betas: tuple[float, float] | None = None
+    betas: tuple[float | None, float | None] | None = None   # a None: the algorithm's / preset's value
     n_critic: int | None = None
     gp_lambda: float | None = None       # 10 (the paper), 0.1 under preset "toy"
     clip: float = 0.01
@@ -87,7 +87,8 @@ class TrainConfig:
         return dataclasses.replace(
             self, arch=arch, z_dim=self.z_dim or (2 if toy else 100),
             batch_size=self.batch_size or preset.get("batch_size", a.batch_size),
-            lr=self.lr or a.lr, betas=tuple(self.betas or preset.get("betas", a.betas)),
+            lr=self.lr or a.lr,
+            betas=tuple(b if b is not None else d for b, d in zip(self.betas or (None, None), preset.get("betas", a.betas))),
             n_critic=self.n_critic or a.n_critic, lr_decay=lr_decay,
             gp_lambda=preset.get("gp_lambda", 10.0) if self.gp_lambda is None else self.gp_lambda,
             batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)
