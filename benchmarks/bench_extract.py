@@ -50,7 +50,7 @@ def main() -> None:
     weights = write_random_weights(work / "w.pth")
 
     from ganmetrics.evaluate import ExtractorOptions
-    from ganmetrics.sources import open_images
+    from ganmetrics.inputs.open import open_images
     layouts = {}
     for channels_last in (False, True):
         layouts[channels_last] = ExtractorOptions(weights=weights, device=args.device, resize="pytorch-fid",

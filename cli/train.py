@@ -1,23 +1,22 @@
 """``ganmetrics train`` and ``ganmetrics curves``."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from ganmetrics.io import check_writable
-from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
+from ganmetrics.train import ALGORITHMS, train as run_training
 from ganmetrics.train.algorithms import PRESETS
-from ganmetrics.train.loop import run_config
+from ganmetrics.train.resume import config_for
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
-from .main import main
+from .options import output_option
 
 
-@main.command()
+@click.command()
 @click.option("--algo", type=click.Choice(list(ALGORITHMS)),
               help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.  [required for a new run]")
 @click.option("--data", help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
@@ -74,26 +73,17 @@ def train(beta1, beta2, resume, **options):
     ctx = click.get_current_context()
     given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
     options["size"] = int(options["size"])
-    saved = run_config(options["out"]) if resume else None
-    if saved:  # continue with the run's own settings; options given now override them (and are checked)
-        fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out"}
-        options = {**{k: v for k, v in saved.items() if k in fields},
-                   **{k: v for k, v in options.items() if k in given or k == "out"}}
-    elif options["algo"] is None or options["data"] is None:
-        raise click.UsageError("--algo and --data are required (only --resume of an existing run can omit them)")
-    if beta1 is not None or beta2 is not None:  # a beta not given: the run's, else resolved() fills it in
-        run_beta1, run_beta2 = options.get("betas") or (None, None)
-        options["betas"] = (run_beta1 if beta1 is None else beta1, run_beta2 if beta2 is None else beta2)
+    config = config_for(options, given, resume, beta1, beta2)
     try:
-        run_training(TrainConfig(**options), resume=resume)
+        run_training(config, resume=resume)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
     click.echo(f"done: {Path(options['out']) / 'curves.csv'}", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("runs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="curves.png", show_default=True)
+@output_option(default="curves.png", help="PNG path.")
 def curves(runs, output):
     """Plot the curves of one or several training runs side by side (PNG).
 

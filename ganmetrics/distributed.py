@@ -13,7 +13,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from .sources import ImageSource
+from .inputs.sources import ImageSource
 
 
 def launched() -> bool:

@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pytest
-
 import ganmetrics
 from ganmetrics.metrics.critic import wasserstein_critic
 from ganmetrics.metrics.wasserstein import wasserstein_1d, wasserstein_exact, wasserstein_sliced

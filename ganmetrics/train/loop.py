@@ -27,7 +27,8 @@ import pandas as pd
 import torch
 
 from ..errors import InputError
-from ..features import resolve_device
+from ..config import resolve_device
+from ..inputs.sources import to_uint8
 from ..io import atomic_write, write_text
 from ..metrics.critic import js_discriminator, wasserstein_critic
 from ..metrics.wasserstein import wasserstein_exact
@@ -345,7 +346,6 @@ class _Evaluator:
         from ..evaluate import ExtractorOptions, extract_features, fid_of_features
         from ..metrics.inception_score import inception_score
         from ..metrics.kid import kid
-        from ..sampling import to_uint8
         opts = ExtractorOptions(weights=self.cfg.weights, device=str(self.device), workers=0)
         if self.reference is None:
             self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), opts, name="real")
@@ -371,7 +371,6 @@ def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
 
 def _grid(path: Path, images: torch.Tensor) -> None:
     from ..report.plots import grid_png
-    from ..sampling import to_uint8
     uint8 = to_uint8(images).numpy()
     with atomic_write(path) as f:
         f.write(grid_png(uint8, min_width=0))

@@ -32,10 +32,10 @@ import torch
 from torch import nn
 
 from .errors import InputError
+from .inputs.sources import OUTPUT_RANGES, to_uint8
 from .io import atomic_write, load_checkpoint, save_npz
 
 STATE_DICT_KEYS = ("generator", "g_ema", "state_dict", "model", "G")
-OUTPUT_RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}
 
 
 @dataclass
@@ -152,13 +152,6 @@ def latents(n: int, z_dim: int, seed: int = 0, truncation: float | None = None) 
             z[outside] = torch.randn(int(outside.sum()), generator=rng)
             outside = z.abs() > truncation
     return z
-
-
-def to_uint8(x: torch.Tensor, output_range: str = "-1,1") -> torch.Tensor:
-    lo, hi = OUTPUT_RANGES[output_range]
-    if not torch.isfinite(x).all():
-        raise InputError("the generator produced NaN or infinite values")
-    return ((x.float() - lo) / (hi - lo) * 255).round().clamp(0, 255).to(torch.uint8)
 
 
 def sample(generator: LoadedGenerator, n: int, seed: int = 0, truncation: float | None = None,
