@@ -189,10 +189,11 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         raise InputError("two inputs are needed for " + ", ".join(s.name for s in specs if s.pair))
     runner, rest = make_runner(runner, extraction, policy, **settings)
     params = {**registry.param_defaults(specs), "seed": seed}
-    unknown = [k for k in rest if k not in params]
-    if unknown:
-        raise InputError(f"unexpected option(s) {', '.join(unknown)} for metrics {', '.join(s.name for s in specs)}")
-    params.update(rest)
+    known = registry.param_defaults(registry.get_metric(m) for m in registry.metric_names())
+    unknown = [k for k in rest if k not in known]
+    if unknown:  # a parameter of a metric not requested is ignored; one of no metric is a typo
+        raise InputError(f"unexpected option(s) {', '.join(unknown)}; metric parameters are: {', '.join(known)}")
+    params.update({k: v for k, v in rest.items() if k in params})
 
     needs_a_features = b is None or ci is not None or any(s.pair and not s.stats_ok for s in specs)
     fa = None
