@@ -18,7 +18,7 @@ from ._version import __version__
 #: public name -> the module that defines it
 _EXPORTS = {
     # one extraction, every metric; the short API
-    "fid": "evaluate", "evaluate": "evaluate", "compute_stats": "evaluate", "extract_features": "evaluate",
+    "fid": "evaluation", "evaluate": "evaluation", "compute_stats": "evaluation", "extract_features": "evaluation",
     "FeatureSet": "features.runner",
     # metric functions (pure, on arrays)
     "frechet_distance": "metrics.frechet", "inception_score": "metrics.inception_score", "kid": "metrics.kid",

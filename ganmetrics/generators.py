@@ -33,7 +33,9 @@ from torch import nn
 
 from .errors import InputError
 from .inputs.sources import OUTPUT_RANGES, to_uint8
-from .io import atomic_write, load_checkpoint, save_npz
+from .io import atomic_write, check_writable, load_checkpoint, save_npz
+from .train import data as datasets
+from .train.loop import TrainConfig, build_models
 
 STATE_DICT_KEYS = ("generator", "g_ema", "state_dict", "model", "G")
 
@@ -77,8 +79,6 @@ def load_generator(checkpoint: str | os.PathLike, factory: str | None = None, kw
 
 
 def _bundled(path, ckpt) -> tuple[nn.Module, int]:
-    from .train import data as datasets
-    from .train.loop import TrainConfig, build_models
     config = TrainConfig(**json.loads(ckpt["config"]))
     if config.data in datasets.TOYS:
         raise InputError(f"{path}: trained on the 2-D toy {config.data}: it generates points, not images")
@@ -181,7 +181,6 @@ def sample(generator: LoadedGenerator, n: int, seed: int = 0, truncation: float 
 def check_output(out: str | os.PathLike) -> Path:
     """Refuse an output that cannot take the samples, before any sampling: a path that is
     neither a folder nor ``.npz``, a non-empty folder, or an unwritable place."""
-    from .io import check_writable
     out = Path(out)
     if out.suffix.lower() == ".npz":
         check_writable(out)

@@ -20,7 +20,7 @@ from . import distributed
 from ._version import __version__
 from .config import DEFAULTS, Extraction
 from .errors import InputError
-from .evaluate import estimates, load_stats_or_images
+from .evaluation import estimates, load_stats_or_images
 from .features.runner import FeatureRunner, FeatureSet
 from .inputs.sources import as_uint8_nchw
 from .metrics import registry

@@ -94,7 +94,7 @@ def assert_one_line_error(result, *fragments):
 
 def runner_for(**settings):
     """A FeatureRunner from Extraction/InputPolicy keywords (weights=..., device="cpu", workers=0)."""
-    from ganmetrics.evaluate import make_runner
+    from ganmetrics.evaluation import make_runner
     runner, rest = make_runner(**settings)
     assert not rest, rest
     return runner

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import ganmetrics.evaluate
+import ganmetrics
 from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.report import render
 from ganmetrics.report.budget import budget_table, expected_best

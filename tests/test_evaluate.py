@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import ganmetrics
 from ganmetrics.cli import main
-from ganmetrics.evaluate import extract_features
+from ganmetrics.evaluation import extract_features
 
 from helpers import runner_for
 

@@ -26,6 +26,7 @@ import hashlib
 import torch
 import torch.nn.functional as F
 
+from ..config import resolve_device
 from ..errors import InputError
 
 ROLES = ("features", "logits")
@@ -107,7 +108,6 @@ class ModuleExtractor(Extractor):
                  input_size: int | tuple[int, int] = 224, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0),
                  interpolation: str = "bilinear", roles: dict[str, str] | None = None,
                  weights_sha256: str | None = None, device="cpu"):
-        from ..config import resolve_device
         if interpolation not in ("bilinear", "bicubic"):
             raise InputError(f"interpolation {interpolation!r}: use bilinear or bicubic")
         self.outputs = {"features": outputs} if isinstance(outputs, int) else dict(outputs)

@@ -46,7 +46,7 @@ def load(name: str, split: str, root: str | os.PathLike | None, download: bool =
         return ImageSource(f"shapes32:{split}", array=as_uint8_nchw(shapes32(n, seed), f"shapes32:{split}"))
     if root is None:
         raise InputError(f"{name}:{split}: pass --root DIR, the folder that holds torchvision's {folder}/")
-    import torchvision.datasets as tvd
+    import torchvision.datasets as tvd  # here: a slow import, needed only for named datasets
     cls = getattr(tvd, cls_name)
     kwargs = {"split": split} if name == "stl10" else {"train": split == "train"}
     try:

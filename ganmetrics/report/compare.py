@@ -28,7 +28,7 @@ import pandas as pd
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluate import estimates, evaluate, make_runner
+from ..evaluation import estimates, evaluate, make_runner
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images

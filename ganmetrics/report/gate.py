@@ -51,9 +51,11 @@ from pathlib import Path
 
 from ..config import DEFAULTS
 from ..errors import InputError
+from ..evaluation import evaluate
 from ..io import atomic_write, check_writable
 from ..metrics import registry
 from ..preprocess import RESIZE_MODES
+from ..refs import load_reference
 from ..result import Result
 
 if sys.version_info >= (3, 11):
@@ -286,8 +288,6 @@ def run_gate(config, *, weights: str | None = None, device: str = DEFAULTS.devic
 
     ``weights``/``device``/``workers`` override the config's ``weights`` and the defaults. Output
     paths are checked before the extraction. Raises ``InputError`` for a bad config or input."""
-    from ..evaluate import evaluate  # here: report.gate is importable without torch for validation
-    from ..refs import load_reference
     config = load_config(config) if isinstance(config, (str, os.PathLike)) else config
     if junit is not None:
         check_writable(junit)
