@@ -13,7 +13,7 @@ from ganmetrics.train.resume import config_for
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
-from .options import output_option
+from .options import Finite, output_option
 
 
 @click.command()
@@ -30,15 +30,15 @@ from .options import output_option
                    "--lr-decay linear, what trains WGAN-GP on the 2-D toys in 5,000 steps. Explicit options win.")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's; 256 under --preset toy]")
-@click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
+@click.option("--lr", type=Finite(min=0, min_open=True), default=None, help="[default: the algorithm's]")
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
                    "[default: none; linear under --preset toy]")
-@click.option("--beta1", type=float, default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
-@click.option("--beta2", type=float, default=None, help="Adam beta2.  [default: the algorithm's]")
+@click.option("--beta1", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
+@click.option("--beta2", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta2.  [default: the algorithm's]")
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
-@click.option("--gp-lambda", type=float, default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
-@click.option("--clip", type=float, default=0.01, show_default=True, help="WGAN weight clipping c.")
+@click.option("--gp-lambda", type=Finite(min=0), default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
+@click.option("--clip", type=Finite(min=0, min_open=True), default=0.01, show_default=True, help="WGAN weight clipping c.")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
 @click.option("--batch-norm/--no-batch-norm", default=None,
               help="Batch norm in the DCGAN discriminator [default: on, off for WGAN-GP].")

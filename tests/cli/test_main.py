@@ -38,3 +38,12 @@ def test_usage_errors_are_one_line_with_exit_code_2():
         assert r.exit_code == 2, (args, r.output)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and "Usage:" not in r.stderr, (args, r.stderr)
+
+
+def test_train_options_are_validated_before_any_work(tmp_path):
+    for flag, value, fragment in [("--lr", "nan", "finite"), ("--lr", "-0.001", "not in"), ("--beta1", "1.5", "not in"),
+                                  ("--gp-lambda", "inf", "finite"), ("--clip", "0", "not in")]:
+        r = run("train", "--algo", "wgan-gp", "--data", "8gaussians", "--out", tmp_path / "run", flag, value)
+        assert r.exit_code == 2 and fragment in r.stderr and flag in r.stderr, (flag, value, r.output)
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
