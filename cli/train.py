@@ -26,11 +26,13 @@ from .main import main
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
 @click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
               help="auto: mlp for toys, dcgan for images.")
-@click.option("--preset", type=click.Choice(list(PRESETS)), default="paper", show_default=True,
-              help="paper: the papers' defaults. toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 "
-                   "--lr-decay linear, what trains WGAN-GP on the 2-D toys in 5,000 steps. Explicit options win.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+              help="toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear, the WGAN-GP "
+                   "authors' toy script (plus their CIFAR code's decay), which trains the 2-D toys in 4,000-5,000 "
+                   "steps. paper: the papers' tables (WGAN-GP: λ 10, β (0, 0.9), batch 64). Explicit options win.  "
+                   "[default: toy for wgan-gp on the 2-D toys, paper otherwise (images, other algorithms)]")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's; 256 under --preset toy]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the preset's / algorithm's]")
 @click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
@@ -56,19 +58,23 @@ from .main import main
 def train(beta1, beta2, resume, **options):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
-    Defaults follow the papers (see docs/training.md). Stop it at any time;
-    `ganmetrics train --out RUN --resume` continues it from the last evaluation.
+    Defaults follow what the authors ran on that kind of data (docs/training.md). Stop it at
+    any time; `ganmetrics train --out RUN --resume` continues it from the last evaluation, with
+    the settings it was started with.
 
-    On the 2-D toys WGAN-GP with the paper's Adam beta1 = 0 converges for some seeds only (at
-    5,000 steps 1 seed of 5 covers all 8 modes, loosely). --preset toy takes the authors' toy
-    script settings (--gp-lambda 0.1 --beta1 0.5 --batch-size 256) plus --lr-decay linear, and
-    the generator settles on the modes (8/8 modes, 80%+ high-quality samples at 5,000 steps
-    in 5 seeds of 5: docs/training.md).
+    \b
+    Which preset applies:
+      wgan-gp on the 2-D toys: toy (the authors' toy script: --gp-lambda 0.1 --beta1 0.5
+        --batch-size 256, plus --lr-decay linear). With the paper's Adam beta1 = 0 the toys
+        converge for some seeds only (1 seed of 5 at 5,000 steps); with toy, all 5 of 5.
+      images, and gan / nsgan / wgan anywhere: paper (the papers' tables; WGAN-GP: λ 10,
+        beta (0, 0.9), batch 64).
+      --preset paper keeps the paper's values on the toys too.
 
     \b
     Examples:
-      ganmetrics train --algo wgan-gp --data 8gaussians --steps 5000 --out runs/wgangp-8g
-      ganmetrics train --algo wgan-gp --data 8gaussians --preset toy --out runs/wgangp-8g-toy
+      ganmetrics train --algo wgan-gp --data 8gaussians --steps 4000 --out runs/wgangp-8g
+      ganmetrics train --algo wgan-gp --data 8gaussians --preset paper --out runs/wgangp-8g-paper
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
     """
     ctx = click.get_current_context()

@@ -52,7 +52,7 @@ class TrainConfig:
     gp_lambda: float | None = None       # 10 (the paper), 0.1 under preset "toy"
     clip: float = 0.01
     lr_decay: str | None = None          # "none"; "linear": lr·(1 − step/steps), as the WGAN-GP CIFAR code
-    preset: str = "paper"                # the papers' defaults, or "toy" (PRESETS in algorithms.py)
+    preset: str | None = None            # "paper" or "toy" (PRESETS in algorithms.py); None: default_preset()
     spectral_norm: bool = False
     batch_norm: bool | None = None       # DCGAN: on, except in a WGAN-GP critic
     eval_every: int = 500
@@ -67,11 +67,12 @@ class TrainConfig:
         if self.algo not in ALGORITHMS:
             raise InputError(f"--algo {self.algo}: unknown (choose from {', '.join(ALGORITHMS)})")
         a = ALGORITHMS[self.algo]
-        if self.preset not in PRESETS:
-            raise InputError(f"--preset {self.preset}: unknown (choose from {', '.join(PRESETS)})")
-        if self.algo not in PRESET_ALGOS[self.preset]:
-            raise InputError(f"--preset {self.preset}: for --algo {', '.join(PRESET_ALGOS[self.preset])} only")
-        preset = PRESETS[self.preset]
+        preset_name = self.preset or default_preset(self.algo, self.data)
+        if preset_name not in PRESETS:
+            raise InputError(f"--preset {preset_name}: unknown (choose from {', '.join(PRESETS)})")
+        if self.algo not in PRESET_ALGOS[preset_name]:
+            raise InputError(f"--preset {preset_name}: for --algo {', '.join(PRESET_ALGOS[preset_name])} only")
+        preset = PRESETS[preset_name]
         lr_decay = self.lr_decay or preset.get("lr_decay", "none")
         toy = self.data in datasets.TOYS
         arch = self.arch if self.arch != "auto" else ("mlp" if toy else "dcgan")
@@ -85,7 +86,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         return dataclasses.replace(
-            self, arch=arch, z_dim=self.z_dim or (2 if toy else 100),
+            self, preset=preset_name, arch=arch, z_dim=self.z_dim or (2 if toy else 100),
             batch_size=self.batch_size or preset.get("batch_size", a.batch_size),
             lr=self.lr or a.lr,
             betas=tuple(b if b is not None else d for b, d in zip(self.betas or (None, None), preset.get("betas", a.betas))),
@@ -95,6 +96,14 @@ class TrainConfig:
 
 
 LR_DECAYS = ("none", "linear")
+
+
+def default_preset(algo: str, data: str) -> str:
+    """The preset a run gets when none is named: what the authors ran on that kind of data.
+    WGAN-GP on the 2-D toys: "toy" (their toy script gan_toy.py, λ 0.1, β (0.5, 0.9), batch 256,
+    plus the linear decay of their CIFAR code; with the paper's β1 = 0 the toys converge for some
+    seeds only, docs/training.md). Everything else, images included: "paper" (the papers' tables)."""
+    return "toy" if algo == "wgan-gp" and data in datasets.TOYS else "paper"
 
 
 def lr_at(cfg: "TrainConfig", step: int) -> float:
@@ -150,6 +159,12 @@ def _load_checkpoint(out: Path):
         raise InputError(f"{latest}: corrupt checkpoint ({str(e).splitlines()[0][:120]}){hint}") from None
 
 
+def _run_preset(out: Path) -> str:
+    """The preset recorded in the latest checkpoint of the run in ``out``; runs from before
+    presets existed record none and ran the papers' values ("paper")."""
+    return json.loads(_load_checkpoint(out)["config"]).get("preset") or "paper"
+
+
 def run_config(out) -> dict | None:
     """The resolved options of the run in ``out`` (its config.json), or None if it holds none."""
     path = Path(out) / "config.json"
@@ -175,7 +190,11 @@ def train_device(cfg: TrainConfig) -> torch.device:
 
 def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFrame:
     """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
-    run.log, samples/ and checkpoints into ``cfg.out``."""
+    run.log, samples/ and checkpoints into ``cfg.out``. A run resumed without a preset named
+    continues with the preset it was started with ("paper" for runs from before presets existed),
+    so a change of the default never changes a run under way."""
+    if resume and cfg.preset is None and _checkpoints(Path(cfg.out)):
+        cfg = dataclasses.replace(cfg, preset=_run_preset(Path(cfg.out)))
     cfg = cfg.resolved()
     if cfg.data in datasets.TOYS and train_device(cfg).type == "cpu":
         # The toy MLPs are tiny: one thread avoids thread overheads (measured 4x faster on 2
