@@ -117,18 +117,70 @@ def test_linear_learning_rate_decay():
 def test_the_toy_preset_is_the_documented_recipe_and_explicit_options_win():
     base = dict(algo="wgan-gp", data="8gaussians", out="unused")
     preset = TrainConfig(preset="toy", **base).resolved()
-    explicit = TrainConfig(gp_lambda=0.1, betas=(0.5, 0.9), batch_size=256, lr_decay="linear", **base).resolved()
+    explicit = TrainConfig(preset="paper", gp_lambda=0.1, betas=(0.5, 0.9), batch_size=256, lr_decay="linear",
+                           **base).resolved()
     assert dataclasses.replace(preset, preset="paper") == explicit
-    paper = TrainConfig(**base).resolved()
+    paper = TrainConfig(preset="paper", **base).resolved()
     assert (paper.gp_lambda, paper.betas, paper.batch_size, paper.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
     mixed = TrainConfig(preset="toy", gp_lambda=10.0, lr_decay="none", **base).resolved()
     assert (mixed.gp_lambda, mixed.betas, mixed.batch_size, mixed.lr_decay) == (10.0, (0.5, 0.9), 256, "none")
     assert TrainConfig(preset="toy", betas=(None, 0.99), **base).resolved().betas == (0.5, 0.99)
-    assert TrainConfig(betas=(0.3, None), **base).resolved().betas == (0.3, 0.9)
+    assert TrainConfig(preset="paper", betas=(0.3, None), **base).resolved().betas == (0.3, 0.9)
     with pytest.raises(InputError, match="--preset toy: for --algo wgan-gp only"):
         TrainConfig(preset="toy", **{**base, "algo": "nsgan"}).resolved()
     with pytest.raises(InputError, match="--preset papers: unknown"):
         TrainConfig(preset="papers", **base).resolved()
+
+
+@pytest.mark.parametrize("algo,data,preset", [("wgan-gp", "8gaussians", "toy"), ("wgan-gp", "25gaussians", "toy"),
+                                              ("wgan-gp", "shapes32", "paper"), ("nsgan", "8gaussians", "paper"),
+                                              ("wgan", "25gaussians", "paper")])
+def test_the_default_preset_is_what_the_authors_ran_on_that_data(algo, data, preset):
+    """Issue 19: WGAN-GP on the toys defaults to the toy script's recipe, images to the paper's table."""
+    cfg = TrainConfig(algo=algo, data=data, out="unused").resolved()
+    assert cfg == TrainConfig(algo=algo, data=data, out="unused", preset=preset).resolved()
+    if (algo, preset) == ("wgan-gp", "toy"):
+        assert (cfg.gp_lambda, cfg.betas, cfg.batch_size, cfg.lr_decay) == (0.1, (0.5, 0.9), 256, "linear")
+    if algo == "wgan-gp" and preset == "paper":
+        assert (cfg.gp_lambda, cfg.betas, cfg.batch_size, cfg.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
+
+
+def _as_before_presets(run):
+    """Rewrite a run's config.json and checkpoints as runs from before presets/decay wrote them."""
+    saved = json.loads((run / "config.json").read_text())
+    old = {k: v for k, v in saved.items() if k not in ("preset", "lr_decay")}
+    (run / "config.json").write_text(json.dumps(old))
+    for path in run.glob("ckpt_*.pt"):
+        ck = torch.load(path, weights_only=True)
+        ck["config"] = json.dumps({k: v for k, v in json.loads(ck["config"]).items() if k not in ("preset", "lr_decay")})
+        torch.save(ck, path)
+
+
+def test_runs_started_before_the_default_changed_resume_with_their_own_settings(tmp_path):
+    """A run made with the papers' values (the old default, recording no preset) and resumed with
+    the new defaults continues with λ 10, β (0, 0.9), no decay: its curve equals an uninterrupted
+    paper-preset run's, from Python and from the CLI."""
+    def config(out, **kw):
+        return TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path / out), steps=4, batch_size=16,
+                           **FAST, **kw)
+    whole = train(config("whole", preset="paper"))
+    for how in ("python", "cli"):
+        run = tmp_path / how
+        train(dataclasses.replace(config(how, preset="paper"), steps=2))
+        _as_before_presets(run)
+        if how == "python":
+            resumed = train(config(how), resume=True)  # preset not named: the run's
+        else:
+            r = CliRunner().invoke(main, ["train", "--out", str(run), "--resume", "--steps", "4"])
+            assert r.exit_code == 0, r.output
+            resumed = pd.read_csv(run / "curves.csv")
+        saved = json.loads((run / "config.json").read_text())
+        assert (saved["preset"], saved["gp_lambda"], saved["betas"], saved["lr_decay"]) == ("paper", 10.0, [0.0, 0.9], "none")
+        columns = [c for c in whole if c not in ("steps_per_s", "wall_s")]
+        pd.testing.assert_frame_equal(whole[columns], resumed[columns], check_dtype=False)
+    # naming another preset than the run's is still refused
+    with pytest.raises(InputError, match="cannot resume with preset=toy; the run was started with preset=paper"):
+        train(dataclasses.replace(config("python", preset="toy"), steps=6), resume=True)
 
 
 def test_cli_preset_fills_the_beta_not_given(tmp_path):

@@ -226,7 +226,7 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     if resume and _checkpoints(out):
         ck = _load_checkpoint(out)
         saved = {"lr_decay": "none", "preset": "paper", **json.loads(ck["config"])}  # runs from before these existed
-        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay", "preset",
+        for key in ("algo", "data", "arch", "preset", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay",
                     "gp_lambda", "betas", "clip"):
             now = list(cfg.betas) if key == "betas" else getattr(cfg, key)
             if saved[key] != now and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
