@@ -24,8 +24,9 @@ from .main import main
                                             "folder/array of --size x --size images.  [required for a new run]")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
-@click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
-              help="auto: mlp for toys, dcgan for images.")
+@click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "progan", "mlp-image"]), default="auto",
+              show_default=True, help="auto: mlp for toys, dcgan for images. progan: Progressive GAN (Karras et al. "
+              "2018), grown from 4x4 to --size with fade-ins.")
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
               help="toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear, the WGAN-GP "
                    "authors' toy script (plus their CIFAR code's decay), which trains the 2-D toys in 4,000-5,000 "
@@ -45,6 +46,18 @@ from .main import main
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
 @click.option("--batch-norm/--no-batch-norm", default=None,
               help="Batch norm in the DCGAN discriminator [default: on, off for WGAN-GP].")
+@click.option("--minibatch-std/--no-minibatch-std", default=None,
+              help="ProGAN's minibatch-std feature map before the discriminator's last block [default: on for progan].")
+@click.option("--equalized-lr/--no-equalized-lr", default=None,
+              help="Weights N(0,1) scaled at run time by sqrt(2/fan_in) in both nets [default: on for progan].")
+@click.option("--pixel-norm/--no-pixel-norm", default=None,
+              help="Pixelwise feature normalisation in the generator (replaces its batch norm) [default: on for progan].")
+@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Base width of the image models (DCGAN: first layer's maps; progan: 4x width at 4x4).")
+@click.option("--phase-steps", type=click.IntRange(min=1), default=None,
+              help="progan: generator steps per fade-in and per stabilisation phase  [default: --steps / (2 stages - 1)].")
+@click.option("--drift", type=float, default=None, help="Critic drift penalty weight ε·E[D(x)²]  [default: 0.001 for "
+              "progan, else 0].")
 @click.option("--z-dim", type=click.IntRange(min=1), default=None, help="[default: 2 for toys, 100 for images]")
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
@@ -67,8 +80,10 @@ def train(beta1, beta2, resume, **options):
       wgan-gp on the 2-D toys: toy (the authors' toy script: --gp-lambda 0.1 --beta1 0.5
         --batch-size 256, plus --lr-decay linear). With the paper's Adam beta1 = 0 the toys
         converge for some seeds only (1 seed of 5 at 5,000 steps); with toy, all 5 of 5.
-      images, and gan / nsgan / wgan anywhere: paper (the papers' tables; WGAN-GP: λ 10,
-        beta (0, 0.9), batch 64).
+      wgan-gp with --arch progan: progan (Karras et al.: Adam 1e-3, beta (0, 0.99),
+        n_critic 1, drift 0.001, λ 10).
+      other images, and gan / nsgan / wgan anywhere: paper (the papers' tables; WGAN-GP:
+        λ 10, beta (0, 0.9), batch 64).
       --preset paper keeps the paper's values on the toys too.
 
     \b
@@ -76,6 +91,7 @@ def train(beta1, beta2, resume, **options):
       ganmetrics train --algo wgan-gp --data 8gaussians --steps 4000 --out runs/wgangp-8g
       ganmetrics train --algo wgan-gp --data 8gaussians --preset paper --out runs/wgangp-8g-paper
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
+      ganmetrics train --algo wgan-gp --data shapes32 --arch progan --steps 14000 --out runs/progan
     """
     ctx = click.get_current_context()
     given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
