@@ -312,3 +312,42 @@ def test_auto_device_puts_image_runs_on_the_gpu_and_toys_on_the_cpu(monkeypatch)
     assert train_device(image).type == "cpu"
     with pytest.raises(InputError, match="--device cuda: CUDA is not available"):
         train(dataclasses.replace(toy, device="cuda"))
+
+
+def test_the_shapes32_classifier_on_real_and_corrupted_images():
+    """Issue 19: >= 99% of real shapes32 images get their mode and count as clean; corruptions
+    that break the mode (noise, blends, two shapes, a foreign colour, blur, blank) are flagged."""
+    from scipy import ndimage
+    from ganmetrics.train.data import classify_shapes, shapes_mode_quality
+    imgs, labels = shapes32(600, seed=11, labels=True)
+    assert np.array_equal(imgs, shapes32(600, seed=11))           # labels do not change the images
+    modes, clean = classify_shapes(imgs)
+    assert (modes == labels).mean() >= 0.99 and clean.mean() >= 0.99
+    big, big_labels = shapes32(100, seed=2, size=64, labels=True)  # the rules are size-free
+    assert (classify_shapes(big)[0] == big_labels).mean() >= 0.99
+    rng = np.random.default_rng(0)
+    x = imgs[:200].astype(np.float64)
+    mild = np.clip(x + rng.normal(0, 10, x.shape), 0, 255).astype(np.uint8)
+    m, c = classify_shapes(mild)
+    assert (m == labels[:200]).mean() >= 0.99 and c.mean() >= 0.99      # mild noise keeps the mode
+    corrupted = {
+        "noise 40": np.clip(x + rng.normal(0, 40, x.shape), 0, 255).astype(np.uint8),
+        "uniform noise": rng.integers(0, 256, x.shape).astype(np.uint8),
+        "blank": np.zeros_like(imgs[:200]),
+        "blend of two images": ((x + imgs[200:400]) / 2).astype(np.uint8),
+        "foreign colour": np.where(imgs[:200].max(-1, keepdims=True) > 64, np.uint8([160, 60, 200]), 0).astype(np.uint8),
+        "blur": ndimage.gaussian_filter(x, (0, 2, 2, 0)).astype(np.uint8),
+    }
+    for name, images in corrupted.items():
+        assert classify_shapes(images)[1].mean() <= 0.01, name
+    two = np.maximum(imgs[:200], imgs[200:400])  # some second shapes are hidden behind the first: those stay clean
+    assert classify_shapes(two)[1].mean() <= 0.10
+    flipped = classify_shapes(imgs[:200, ::-1])  # an upside-down triangle is not the mode; discs and squares are
+    triangle = labels[:200] // 4 == 2
+    assert not flipped[1][triangle].any() and flipped[1][~triangle].mean() >= 0.99
+    q = shapes_mode_quality(np.concatenate([imgs[:300], corrupted["blank"]]))
+    assert q == {"modes": 12, "modes_total": 12, "hq": 0.6}
+    one_mode = imgs[labels == 5][:20]
+    assert shapes_mode_quality(one_mode) == {"modes": 1, "modes_total": 12, "hq": 1.0}
+    with pytest.raises(InputError, match="expected uint8 N x H x W x 3"):
+        classify_shapes(imgs.astype(np.float32))

@@ -6,7 +6,8 @@ time since the start (evaluations included, carried across resumes), and on the
 toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
 and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
 share of high-quality samples (Unrolled-GAN protocol); on images: FID, KID and IS through the
-package's extractor when Inception weights are available. The curve goes to ``curves.csv`` and
+package's extractor when Inception weights are available, and on shapes32 the modes covered (of
+12) and the share of clean samples (``data.classify_shapes``). The curve goes to ``curves.csv`` and
 a scatter plot or image grid to ``samples/``; then the whole state (models, optimisers, the
 data/latent RNG, the curve) is checkpointed atomically. Evaluations draw from their own RNG
 seeded by (seed, step), so they do not disturb training: a run stopped at any moment and
@@ -400,6 +401,9 @@ class _Evaluator:
                 row.update(quality)
             _scatter(out / "samples" / f"step_{step:07d}.png", r_np, f_np, step)
         else:
+            if cfg.data == "shapes32":  # modes covered (of 12) and the clean share, like the toys
+                from ..sampling import to_uint8
+                row.update(datasets.shapes_mode_quality(to_uint8(fake).permute(0, 2, 3, 1).numpy()))
             row.update(self._image_metrics(fake))
             _grid(out / "samples" / f"step_{step:07d}.png", fake[:64])
         return row
