@@ -351,3 +351,12 @@ def test_the_shapes32_classifier_on_real_and_corrupted_images():
     assert shapes_mode_quality(one_mode) == {"modes": 1, "modes_total": 12, "hq": 1.0}
     with pytest.raises(InputError, match="expected uint8 N x H x W x 3"):
         classify_shapes(imgs.astype(np.float32))
+
+
+def test_eta_is_the_remaining_steps_at_the_runs_pace(tmp_path):
+    from ganmetrics.train.loop import eta
+    assert eta(100, 300, 50.0) == "eta 2m30s" and eta(10, 7200, 10.0) == "eta 2h00m" and eta(1, 0, 5.0) == "eta 0s"
+    log = io.StringIO()
+    train(TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16, **FAST), log=log)
+    first, last = log.getvalue().splitlines()
+    assert first.startswith("step 2 ") and " eta " in first and " eta " not in last   # none once the run is done

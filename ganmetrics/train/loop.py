@@ -302,6 +302,7 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     sums, count, t0 = np.zeros(2), 0, time.perf_counter()
     # wall time since the run started, carried across resumes (time spent stopped not counted)
     wall_base, session_start = (state.curve[-1].get("wall_s", 0.0) if state.curve else 0.0), t0
+    first_step = state.step
     g_net.train()
     d_net.train()
     progan = cfg.arch == "progan"
@@ -353,9 +354,19 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             _write_curve(out, state.curve)
             _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
             msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+            if state.step < cfg.steps:
+                msg += "  " + eta(state.step - first_step, cfg.steps - state.step, time.perf_counter() - session_start)
             _say(msg, out, log)
             sums, count, t0 = np.zeros(2), 0, time.perf_counter()
     return pd.DataFrame(state.curve)
+
+
+def eta(done: int, left: int, seconds: float) -> str:
+    """'eta 1h02m' for ``left`` more steps at this session's pace (evaluations included): ``done``
+    steps took ``seconds``."""
+    rest = round(left * seconds / max(done, 1))
+    h, m, sec = rest // 3600, rest % 3600 // 60, rest % 60
+    return f"eta {h}h{m:02d}m" if h else (f"eta {m}m{sec:02d}s" if m else f"eta {sec}s")
 
 
 def _say(msg: str, out: Path, log) -> None:
