@@ -60,6 +60,9 @@ from .main import main
               "progan, else 0].")
 @click.option("--z-dim", type=click.IntRange(min=1), default=None, help="[default: 2 for toys, 100 for images]")
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--critic-estimates", is_flag=True, default=None,
+              help="Image runs: also log a held-out DCGAN critic's W1 and a held-out discriminator's JS estimate "
+                   "(trained from scratch at each evaluation; always on for the toys).")
 @click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True,

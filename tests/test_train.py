@@ -360,3 +360,25 @@ def test_eta_is_the_remaining_steps_at_the_runs_pace(tmp_path):
     train(TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16, **FAST), log=log)
     first, last = log.getvalue().splitlines()
     assert first.startswith("step 2 ") and " eta " in first and " eta " not in last   # none once the run is done
+
+
+def test_image_runs_log_the_held_out_critic_and_js_when_asked(tmp_path):
+    """Issue 19 item 4: on shapes32 the curve can carry the held-out critic's W1 and the
+    discriminator's JS next to modes/HQ; the logged W1 is wasserstein_critic on the evaluation's
+    own samples (redrawn from the checkpoint and the evaluation seed)."""
+    from ganmetrics.metrics.critic import wasserstein_critic
+    cfg = TrainConfig(algo="wgan", data="shapes32", out=str(tmp_path), steps=2, batch_size=8, eval_every=2,
+                      eval_samples=16, eval_critic_steps=3, n_train=32, width=4, device="cpu", critic_estimates=True)
+    row = train(cfg).iloc[-1]
+    assert {"w1_critic", "js_discriminator", "modes", "modes_total", "hq"} <= set(row.index)
+    assert row.modes_total == 12 and 0 <= row.hq <= 1
+    resolved = cfg.resolved()
+    g_net, _ = build_models(resolved)
+    g_net.load_state_dict(torch.load(tmp_path / "ckpt_0000002.pt", weights_only=True)["generator"])
+    g_net.eval()
+    z = torch.randn(16, resolved.z_dim, generator=torch.Generator().manual_seed(1_000_003 * 0 + 2))
+    with torch.no_grad():
+        fake = g_net(z).numpy()
+    real = load_images("shapes32", 32, 32, 0)[:16].numpy()
+    assert row.w1_critic == pytest.approx(wasserstein_critic(real, fake, steps=3, seed=2, patience=10 ** 9).value,
+                                          rel=1e-5)

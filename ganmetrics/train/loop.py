@@ -66,6 +66,7 @@ class TrainConfig:
     eval_every: int = 500
     eval_samples: int = 2000
     eval_critic_steps: int = 500
+    critic_estimates: bool | None = None  # held-out critic W1 / discriminator JS: toys always, images if asked
     n_train: int = 10000                 # images generated for shapes32
     seed: int = 0
     device: str = "auto"                 # images: the GPU when present; toys: the CPU (see train_device)
@@ -415,6 +416,13 @@ class _Evaluator:
             if cfg.data == "shapes32":  # modes covered (of 12) and the clean share, like the toys
                 from ..sampling import to_uint8
                 row.update(datasets.shapes_mode_quality(to_uint8(fake).permute(0, 2, 3, 1).numpy()))
+            if cfg.critic_estimates:  # the WGAN paper's Fig. 3/4 quantities, with a DCGAN critic
+                r_np = self.images[:cfg.eval_samples].cpu().numpy()
+                f_np = fake.numpy()
+                row["w1_critic"] = wasserstein_critic(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
+                                                      patience=10 ** 9, device=str(self.device)).value
+                row["js_discriminator"] = js_discriminator(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
+                                                           device=str(self.device)).value
             row.update(self._image_metrics(fake))
             _grid(out / "samples" / f"step_{step:07d}.png", fake[:64])
         return row
