@@ -91,8 +91,10 @@ def emit_json(obj) -> None:
 
 def sqrtm_option(f):
     return click.option("--sqrtm", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True,
-                        help="How FID computes Tr((Σa Σb)^½): eigvals (exact, ~4x faster), scipy "
-                             "(scipy.linalg.sqrtm, as TTUR/pytorch-fid), eigh (symmetric form, comparison only).")(f)
+                        help="How FID computes Tr((Σa Σb)^½): auto (cholesky when both covariances are positive "
+                             "definite, else eigvals; the route that ran is in --json), cholesky (symmetric "
+                             "form, >10x faster than scipy), eigvals (exact, also for singular covariances), "
+                             "scipy (scipy.linalg.sqrtm, as TTUR/pytorch-fid), eigh (comparison only).")(f)
 
 
 def ref_options(f):

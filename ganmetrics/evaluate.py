@@ -23,7 +23,8 @@ from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
 from .io import load_npz, save_npz
 from .metrics.bootstrap import bootstrap_interval
-from .metrics.frechet import DEFAULT_METHOD, frechet_distance, frechet_distance_features
+from .metrics.frechet import (DEFAULT_METHOD, frechet_distance_info, frechet_distance_of_features_info,
+                              frechet_distance_to_features_info)
 from .metrics.inception_score import inception_score
 from .metrics.kid import DEFAULT_SEED, kid
 from .metrics.prdc import prdc_indicators
@@ -133,8 +134,8 @@ def image_stats(source: ImageSource, opts: ExtractorOptions) -> GaussianStats:
     stats.metadata["skipped"] = len(source.skipped)
     if len(source) < ext.dims["pool3"]:
         warnings.warn(f"{source.name}: {len(source)} images < {ext.dims['pool3']} feature dimensions: the "
-                      "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
-                      "with published numbers)")
+                      "covariance is rank-deficient and FID depends strongly on the number of images (use "
+                      "10,000+ images to compare with published numbers)")
     return distributed.reduce_stats(stats)
 
 
@@ -193,8 +194,10 @@ def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=
     sa = load_stats_or_images(a, opts, name=None if isinstance(a, (str, os.PathLike)) else "a")
     sb = load_stats_or_images(b, opts, name=None if isinstance(b, (str, os.PathLike)) else "b")
     check_compatible(sa, sb, force)
-    value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
-    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
+    value, route = frechet_distance_info(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm, n1=sa.n or None,
+                                         n2=sb.n or None, device=_frechet_device(opts))
+    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout", "tf32")}
+    meta.update(route)
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0),
                 ganmetrics_version=__version__)
@@ -268,13 +271,16 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
 
 
 def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
-    """FID of two feature matrices by the cheaper exact route: the N1 x N2 nuclear-norm form
-    while both sample counts are below the dimension (bootstraps of small sets), else the
-    d x d covariances."""
-    if max(len(x1), len(x2)) <= x1.shape[1]:
-        return frechet_distance_features(x1, x2)
-    s1, s2 = GaussianStats(x1.shape[1]).update(x1), GaussianStats(x2.shape[1]).update(x2)
-    return frechet_distance(s1.mu, s1.sigma, s2.mu, s2.sigma)
+    """FID of two feature matrices by the cheapest exact route (see
+    ``frechet_distance_of_features_info``): the small-sample forms while a set has at most d
+    rows (bootstraps of small sets), else the d x d covariances."""
+    return frechet_distance_of_features_info(x1, x2)[0]
+
+
+def _frechet_device(opts: ExtractorOptions):
+    """Where the Fréchet step runs: the extractor's GPU when one is loaded, else the CPU."""
+    ext = opts._extractor
+    return ext.device if ext is not None and ext.device.type == "cuda" else None
 
 
 def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: int = 100,
@@ -320,12 +326,19 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
             stats_a = GaussianStats(fa.pool3.shape[1], fa.metadata).update(fa.pool3)
         stats_b = GaussianStats(fb.pool3.shape[1], fb.metadata).update(fb.pool3)
         check_compatible(stats_a, stats_b, force)
-        value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, method=sqrtm)
+        if fa is not None and sqrtm == DEFAULT_METHOD and min(len(fa.pool3), len(fb.pool3)) <= fa.pool3.shape[1]:
+            # features at hand and a singular covariance: the exact small-sample routes
+            value, route = frechet_distance_of_features_info(fa.pool3, fb.pool3, device=_frechet_device(opts))
+        elif fa is None and sqrtm == DEFAULT_METHOD and len(fb.pool3) <= fb.pool3.shape[1]:
+            value, route = frechet_distance_to_features_info(stats_a.mu, stats_a.sigma, fb.pool3)
+        else:
+            value, route = frechet_distance_info(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, method=sqrtm,
+                                                 n1=stats_a.n or None, n2=stats_b.n, device=_frechet_device(opts))
         interval = None
         if ci is not None:
             interval = bootstrap_interval(lambda ia, ib: fid_of_features(fa.pool3[ia], fb.pool3[ib]), [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
         results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval,
-                              {**meta, "sqrtm": sqrtm}))
+                              {**meta, "sqrtm": sqrtm, **route}))
 
     if "is" in metrics:
         target = fb or fa

@@ -16,7 +16,7 @@ import torch
 from . import __version__, distributed
 from .errors import InputError
 from .evaluate import ExtractorOptions, load_stats_or_images
-from .metrics.frechet import frechet_distance
+from .metrics.frechet import DEFAULT_METHOD, frechet_distance_info
 from .metrics.inception_score import inception_score
 from .metrics.kid import DEFAULT_SEED, kid
 from .preprocess import DEFAULT_RESIZE
@@ -57,7 +57,7 @@ class FID(_ImageMetric):
     """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
 
     def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
-                 sqrtm: str = "eigvals", channels_last: bool = True):
+                 sqrtm: str = DEFAULT_METHOD, channels_last: bool = True):
         super().__init__(weights, device, resize, batch_size, channels_last)
         self.sqrtm = sqrtm
         self._reference = None if reference is None else load_stats_or_images(reference, self._opts)
@@ -80,8 +80,11 @@ class FID(_ImageMetric):
         fake = self._synced(self._stats[False])
         if fake.n == 0 or (self._reference is None and real.n == 0):  # global counts: every rank raises alike
             raise InputError("FID.compute() needs real images (or a reference) and generated images")
-        value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma, method=self.sqrtm)
-        return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata={**self._meta(), "sqrtm": self.sqrtm})
+        device = self._opts.extractor.device
+        value, route = frechet_distance_info(real.mu, real.sigma, fake.mu, fake.sigma, method=self.sqrtm,
+                                             n1=real.n or None, n2=fake.n, device=device if device.type == "cuda" else None)
+        return Result("fid", value, {"a": real.n or None, "b": fake.n},
+                      metadata={**self._meta(), "sqrtm": self.sqrtm, **route})
 
     def _synced(self, stats: GaussianStats | None) -> GaussianStats:
         """The sums of every rank (a rank that saw no images contributes zeros; see _gathered)."""

@@ -28,7 +28,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError
 from ..evaluate import ExtractorOptions, FeatureSet, evaluate, extract_features, fid_of_features
-from ..metrics.frechet import frechet_distance_to_features
+from ..metrics.frechet import DEFAULT_METHOD, frechet_distance_to_features
 from ..metrics.inception_score import inception_score
 from ..metrics.kid import DEFAULT_SEED, kid
 from ..metrics.prdc import prdc_indicators
@@ -121,7 +121,7 @@ def default_names(inputs) -> list[str]:
 
 def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None = 0.95, n_boot: int = 100,
             seed: int = DEFAULT_SEED, splits: int = 10, kid_subsets: int = 100, kid_subset_size: int = 1000,
-            k_pr: int = 3, k_dc: int = 5, cache: bool = True, force: bool = False, sqrtm: str = "eigvals",
+            k_pr: int = 3, k_dc: int = 5, cache: bool = True, force: bool = False, sqrtm: str = DEFAULT_METHOD,
             sampler: SamplerOptions | None = None, opts: ExtractorOptions | None = None, progress=None) -> Comparison:
     """Evaluate every input against ``reference`` and rank them (see the module docstring).
 
