@@ -71,13 +71,16 @@ def extractor_options(f):
                   help="Run the network's convolutions in NHWC layout: about 1.7x faster on a CPU; the "
                        "features differ from NCHW's (pytorch-fid, torch-fidelity) by float32 rounding, "
                        "about 1e-6 relative. --no-channels-last for bit-level parity with them.")
+    @click.option("--tf32", is_flag=True,
+                  help="Let GPU convolutions and matmuls run in TF32 (Ampere and newer): faster, but features "
+                       "move by about 1e-3 relative. Default: full float32 (recorded in the metadata).")
     @functools.wraps(f)
     def wrapper(*args, weights, device, batch_size, workers, resize, quiet, root, download, skip_invalid,
-                max_invalid, max_pixels, channels_last, **kwargs):
+                max_invalid, max_pixels, channels_last, tf32, **kwargs):
         opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
                                 workers=workers, progress=not quiet and sys.stderr.isatty(), root=root,
                                 download=download, skip_invalid=skip_invalid, max_invalid=max_invalid,
-                                max_pixels=max_pixels, channels_last=channels_last)
+                                max_pixels=max_pixels, channels_last=channels_last, tf32=tf32)
         if not distributed.is_main():  # under torchrun only rank 0 prints
             with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
                 return f(*args, opts=opts, **kwargs)

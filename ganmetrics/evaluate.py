@@ -50,7 +50,7 @@ class ExtractorOptions:
     def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, workers=None,
                  progress=False, extractor: str = DEFAULT_EXTRACTOR, root=None, download: bool = False,
                  skip_invalid: bool = False, max_invalid: float = 0.01, max_pixels: int | None = None,
-                 channels_last: bool = True):
+                 channels_last: bool = True, tf32: bool = False):
         if distributed.launched():  # under torchrun: join the process group, one device per rank
             device = distributed.init_from_env(device)
         self.weights, self.device, self.resize = weights, device, resize
@@ -61,13 +61,15 @@ class ExtractorOptions:
         # unreadable files: stop (default) or skip and count them, up to a fraction
         self.skip_invalid, self.max_invalid, self.max_pixels = skip_invalid, max_invalid, max_pixels
         self.channels_last = channels_last  # NHWC convolutions: faster; float32 rounding differs from NCHW
+        self.tf32 = tf32  # TF32 on the GPU: opt-in, recorded in the metadata (features/precision.py)
         self._extractor: Extractor | None = None
 
     @property
     def extractor(self) -> Extractor:
         if self._extractor is None:
             self._extractor = get_extractor(self.extractor_name, weights=self.weights, device=self.device,
-                                            resize=self.resize, channels_last=self.channels_last)
+                                            resize=self.resize, channels_last=self.channels_last,
+                                            **({"tf32": True} if self.tf32 else {}))
         return self._extractor
 
     def run(self, source: ImageSource):

@@ -32,10 +32,13 @@ def _to_uint8(images) -> torch.Tensor:
 
 
 class _ImageMetric:
-    def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True):
-        # channels_last=False runs the peers' NCHW layout (they differ by float32 rounding only)
+    def __init__(self, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True,
+                 tf32: bool = False):
+        # channels_last=False runs the peers' NCHW layout (they differ by float32 rounding only);
+        # each forward pass runs in full float32 unless tf32=True, and the caller's training
+        # settings (e.g. TF32 allowed for the generator) are restored afterwards
         self._opts = ExtractorOptions(weights=weights, device=device, resize=resize, batch_size=batch_size,
-                                      workers=0, channels_last=channels_last)
+                                      workers=0, channels_last=channels_last, tf32=tf32)
 
     def _features(self, images) -> dict[str, torch.Tensor]:
         x = _to_uint8(images)
@@ -57,8 +60,8 @@ class FID(_ImageMetric):
     """FID between the images passed with ``real=True`` (or a fixed ``reference``) and the rest."""
 
     def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
-                 sqrtm: str = DEFAULT_METHOD, channels_last: bool = True):
-        super().__init__(weights, device, resize, batch_size, channels_last)
+                 sqrtm: str = DEFAULT_METHOD, channels_last: bool = True, tf32: bool = False):
+        super().__init__(weights, device, resize, batch_size, channels_last, tf32)
         self.sqrtm = sqrtm
         self._reference = None if reference is None else load_stats_or_images(reference, self._opts)
         self.reset()
@@ -97,8 +100,8 @@ class InceptionScore(_ImageMetric):
     """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
 
     def __init__(self, splits: int = 10, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
-                 channels_last: bool = True):
-        super().__init__(weights, device, resize, batch_size, channels_last)
+                 channels_last: bool = True, tf32: bool = False):
+        super().__init__(weights, device, resize, batch_size, channels_last, tf32)
         self.splits = splits
         self.reset()
 
@@ -120,8 +123,8 @@ class KID(_ImageMetric):
     """KID between the images passed with ``real=True`` and the rest."""
 
     def __init__(self, subsets: int = 100, subset_size: int = 1000, seed: int = DEFAULT_SEED, weights=None,
-                 device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True):
-        super().__init__(weights, device, resize, batch_size, channels_last)
+                 device="auto", resize=DEFAULT_RESIZE, batch_size=50, channels_last: bool = True, tf32: bool = False):
+        super().__init__(weights, device, resize, batch_size, channels_last, tf32)
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
         self.reset()
 

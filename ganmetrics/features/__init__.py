@@ -13,6 +13,7 @@ import torch
 from ..errors import InputError, WeightsError
 from ..preprocess import DEFAULT_RESIZE, INCEPTION_SIZE, check_mode, preprocess
 from .inception import FIDInceptionV3
+from .precision import float32_precision
 from .weights import find_weights, sha256_of
 
 DEFAULT_EXTRACTOR = "inception-v3-fid"
@@ -41,9 +42,14 @@ class Extractor:
     weights_sha256: str
     dims: dict = field(default_factory=dict)
     channels_last: bool = False
+    tf32: bool = False  # allow TF32 on the GPU (faster, ~1e-3 relative on features); see precision.py
 
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor | list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        with float32_precision(self.tf32):  # full float32 unless asked; the caller's settings come back
+            return self._forward(images)
+
+    def _forward(self, images) -> dict[str, torch.Tensor]:
         if isinstance(images, list):  # mixed sizes: resize one by one, then batch
             x = torch.cat([preprocess(img.to(self.device, non_blocking=True)[None], self.resize)
                            for img in images])
@@ -58,16 +64,17 @@ class Extractor:
 
     def metadata(self) -> dict:
         return {"extractor": self.name, "weights_sha256": self.weights_sha256, "resize": self.resize,
-                "layout": "channels_last" if self.channels_last else "nchw"}
+                "layout": "channels_last" if self.channels_last else "nchw", "tf32": self.tf32}
 
 
 def load_inception(weights: str | Path | None = None, device="auto", resize: str = DEFAULT_RESIZE,
-                   channels_last: bool = True) -> Extractor:
+                   channels_last: bool = True, tf32: bool = False) -> Extractor:
     """The FID Inception-v3 with pytorch-fid's weights file format.
 
     ``channels_last`` runs the convolutions in NHWC layout (faster in oneDNN and cuDNN); the
     features differ from NCHW's by float32 rounding only (about 1e-6 relative, inside the parity
-    tolerances; see docs/benchmarks.md)."""
+    tolerances; see docs/benchmarks.md). ``tf32=True`` lets GPU convolutions and matmuls run in
+    TF32 (recorded in the metadata); by default they run in full float32 (precision.py)."""
     check_mode(resize)
     path = find_weights(weights)
     sha = _cached_sha256(str(path), path.stat().st_size, path.stat().st_mtime_ns)
@@ -92,7 +99,7 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
     if channels_last:
         model.to(memory_format=torch.channels_last)
     return Extractor(DEFAULT_EXTRACTOR, model, resize, dev, sha, {"pool3": 2048, "logits": 1008, "logits_unbiased": 1008},
-                     channels_last)
+                     channels_last, tf32)
 
 
 @lru_cache(maxsize=8)
