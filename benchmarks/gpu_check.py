@@ -80,10 +80,11 @@ def main() -> None:  # noqa: C901 - one linear script
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
 
-    from ganmetrics.evaluate import ExtractorOptions
-    from ganmetrics.features import get_extractor
+    from ganmetrics.config import Extraction
+    from ganmetrics.features.registry import get_extractor
+    from ganmetrics.features.runner import FeatureRunner
+    from ganmetrics.inputs.open import open_images
     from ganmetrics.metrics.frechet import frechet_distance_info
-    from ganmetrics.sources import open_images
     from helpers import write_random_weights
     from make_images import smooth_images
     from PIL import Image
@@ -99,9 +100,9 @@ def main() -> None:  # noqa: C901 - one linear script
 
     # -- features on the device vs the CPU --------------------------------------------------
     x = torch.from_numpy(smooth_images(min(args.n, 64), args.size, 7)).permute(0, 3, 1, 2).contiguous()
-    ref = get_extractor(weights=weights, device="cpu", channels_last=False)(x)["pool3"].double().numpy()
+    ref = get_extractor(weights=str(weights), device="cpu", channels_last=False)(x)["pool3"].double().numpy()
     for channels_last in (False, True):
-        ext = get_extractor(weights=weights, device=dev, channels_last=channels_last)
+        ext = get_extractor(weights=str(weights), device=str(dev), channels_last=channels_last)
         for tf32 in (False, True):
             ext.tf32 = tf32
             f = ext(x)["pool3"].double().cpu().numpy()
@@ -114,8 +115,8 @@ def main() -> None:  # noqa: C901 - one linear script
     import ganmetrics
     fids = {}
     for tf32 in (False, True):
-        opts = ExtractorOptions(weights=weights, device=dev, workers=args.workers, tf32=tf32)
-        fids[tf32] = ganmetrics.fid(real, fake, opts=opts).value
+        fids[tf32] = ganmetrics.fid(real, fake, weights=str(weights), device=str(dev), workers=args.workers,
+                                    tf32=tf32).value
     rows.append(("FID TF32 off / on", f"{fids[False]:.6f} / {fids[True]:.6f}",
                  f"relative difference {abs(fids[True] - fids[False]) / max(abs(fids[False]), 1e-300):.1e}"))
 
@@ -125,8 +126,8 @@ def main() -> None:  # noqa: C901 - one linear script
 
     def ours(channels_last=True, benchmark=False):
         def make(b):
-            opts = ExtractorOptions(weights=weights, device=dev, batch_size=b, workers=args.workers,
-                                    channels_last=channels_last)
+            opts = FeatureRunner(Extraction(weights=str(weights), device=str(dev), batch_size=b,
+                                            workers=args.workers, channels_last=channels_last))
             opts.extractor  # load before timing
 
             def go():
@@ -220,7 +221,8 @@ def main() -> None:  # noqa: C901 - one linear script
     else:
         rows.append(("torchrun vs 1 process", "skipped", "--nproc 0"))
 
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{os.cpu_count()} CPU cores ({platform.machine()})"
+    name = (torch.cuda.get_device_name(dev) if dev.type == "cuda"
+            else f"{os.cpu_count()} CPU cores ({platform.machine()})")
     print(f"gpu_check: {name}, torch {torch.__version__}, device {dev}; {args.n} + {args.n} PNGs of "
           f"{args.size}px; {time.perf_counter() - started:.0f} s in all")
     print("| check | result | note |")

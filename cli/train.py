@@ -1,23 +1,22 @@
 """``ganmetrics train`` and ``ganmetrics curves``."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from ganmetrics.io import check_writable
-from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
+from ganmetrics.train import ALGORITHMS, train as run_training
 from ganmetrics.train.algorithms import PRESETS
-from ganmetrics.train.loop import run_config
+from ganmetrics.train.resume import config_for
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
-from .main import main
+from .options import Finite, output_option
 
 
-@main.command()
+@click.command()
 @click.option("--algo", type=click.Choice(list(ALGORITHMS)),
               help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.  [required for a new run]")
 @click.option("--data", help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
@@ -31,15 +30,15 @@ from .main import main
                    "--lr-decay linear, what trains WGAN-GP on the 2-D toys in 5,000 steps. Explicit options win.")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's; 256 under --preset toy]")
-@click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
+@click.option("--lr", type=Finite(min=0, min_open=True), default=None, help="[default: the algorithm's]")
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
                    "[default: none; linear under --preset toy]")
-@click.option("--beta1", type=float, default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
-@click.option("--beta2", type=float, default=None, help="Adam beta2.  [default: the algorithm's]")
+@click.option("--beta1", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
+@click.option("--beta2", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta2.  [default: the algorithm's]")
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
-@click.option("--gp-lambda", type=float, default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
-@click.option("--clip", type=float, default=0.01, show_default=True, help="WGAN weight clipping c.")
+@click.option("--gp-lambda", type=Finite(min=0), default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
+@click.option("--clip", type=Finite(min=0, min_open=True), default=0.01, show_default=True, help="WGAN weight clipping c.")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
 @click.option("--batch-norm/--no-batch-norm", default=None,
               help="Batch norm in the DCGAN discriminator [default: on, off for WGAN-GP].")
@@ -74,26 +73,17 @@ def train(beta1, beta2, resume, **options):
     ctx = click.get_current_context()
     given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
     options["size"] = int(options["size"])
-    saved = run_config(options["out"]) if resume else None
-    if saved:  # continue with the run's own settings; options given now override them (and are checked)
-        fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out"}
-        options = {**{k: v for k, v in saved.items() if k in fields},
-                   **{k: v for k, v in options.items() if k in given or k == "out"}}
-    elif options["algo"] is None or options["data"] is None:
-        raise click.UsageError("--algo and --data are required (only --resume of an existing run can omit them)")
-    if beta1 is not None or beta2 is not None:  # a beta not given: the run's, else resolved() fills it in
-        run_beta1, run_beta2 = options.get("betas") or (None, None)
-        options["betas"] = (run_beta1 if beta1 is None else beta1, run_beta2 if beta2 is None else beta2)
+    config = config_for(options, given, resume, beta1, beta2)
     try:
-        run_training(TrainConfig(**options), resume=resume)
+        run_training(config, resume=resume)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
     click.echo(f"done: {Path(options['out']) / 'curves.csv'}", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("runs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="curves.png", show_default=True)
+@output_option(default="curves.png", help="PNG path.")
 def curves(runs, output):
     """Plot the curves of one or several training runs side by side (PNG).
 

@@ -15,11 +15,12 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
+from ..config import DEFAULTS, SQRTM_METHODS
 from ..errors import InputError
 
 
-METHODS = ("auto", "cholesky", "lowrank", "eigvals", "scipy", "eigh")
-DEFAULT_METHOD = "auto"
+METHODS = SQRTM_METHODS  # ("auto", "cholesky", "lowrank", "eigvals", "scipy", "eigh")
+DEFAULT_METHOD = DEFAULTS.sqrtm  # "auto"
 
 #: a Cholesky pivot L_ii² below this fraction of the largest variance counts as zero: the
 #: covariance is treated as singular (rank-deficient statistics, N <= d, have pivots of
@@ -131,7 +132,7 @@ def frechet_distance_info(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, imag_tol:
         tr_covmean = {"eigvals": _trace_sqrt_eigvals, "scipy": _trace_sqrt_scipy, "eigh": _trace_sqrt_eigh}[route](
             sigma1, sigma2, eps, imag_tol)
     info["sqrtm_route"] = route
-    raw = float(diff @ diff + traces - 2 * tr_covmean)
+    raw = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)  # the order of before
     if not np.isfinite(raw):
         raise InputError("the Fréchet distance overflows float64 (||mu1 - mu2||² or the traces are too large); "
                          "these are not feature statistics")
@@ -252,7 +253,7 @@ def frechet_distance_features_info(features1, features2) -> tuple[float, dict]:
     tr_covmean = np.linalg.svd(a @ b.T, compute_uv=False).sum()
     diff = mu1 - mu2
     traces = float(np.einsum("ij,ij->", a, a) + np.einsum("ij,ij->", b, b))
-    raw = float(diff @ diff + traces - 2 * tr_covmean)
+    raw = float(diff @ diff + np.einsum("ij,ij->", a, a) + np.einsum("ij,ij->", b, b) - 2 * tr_covmean)
     if not np.isfinite(raw):
         raise InputError("the Fréchet distance of these features overflows float64; they are not network features")
     info: dict = {"sqrtm_route": "features"}
@@ -287,7 +288,7 @@ def frechet_distance_to_features_info(mu1, sigma1, features2, device=None) -> tu
     eig = np.linalg.eigvalsh(b @ sigma1 @ b.T)
     diff = mu1 - mu2
     traces = float(np.trace(sigma1) + np.einsum("ij,ij->", b, b))
-    raw = float(diff @ diff + traces - 2 * np.sqrt(np.clip(eig, 0, None)).sum())
+    raw = float(diff @ diff + np.trace(sigma1) + np.einsum("ij,ij->", b, b) - 2 * np.sqrt(np.clip(eig, 0, None)).sum())
     if not np.isfinite(raw):
         raise InputError("the Fréchet distance overflows float64; these are not feature statistics")
     info: dict = {"sqrtm_route": "features"}

@@ -25,20 +25,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
+from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluate import ExtractorOptions, FeatureSet, evaluate, extract_features, fid_of_features
-from ..metrics.frechet import DEFAULT_METHOD, frechet_distance_to_features
-from ..metrics.inception_score import inception_score
-from ..metrics.kid import DEFAULT_SEED, kid
-from ..metrics.prdc import prdc_indicators
-from ..result import LOWER_IS_BETTER
-from ..sampling import step_from_name
-from ..sources import open_images, preview_images
+from ..evaluation import estimates, evaluate, make_runner
+from ..features.runner import FeatureRunner, FeatureSet, extract_features
+from ..generators import load_generator, sample, step_from_name
+from ..inputs.sources import preview_images
+from ..metrics import registry
 from ..stats import GaussianStats, is_stats_file
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
-PRDC = ("precision", "recall", "density", "coverage")
 
 
 @dataclass
@@ -81,20 +78,14 @@ class _Input:
     preview: np.ndarray
 
 
-def expand(metrics) -> list[str]:
-    """``prdc`` stands for its four metrics."""
-    out: list[str] = []
-    for m in metrics:
-        out.extend(PRDC if m == "prdc" else [m])
-    return list(dict.fromkeys(out))
+expand = registry.expand  # groups (prdc) stand for their members
 
 
-def _load_input(x, name: str, opts: ExtractorOptions, cache: bool, sampler: SamplerOptions) -> _Input:
+def _load_input(x, name: str, runner: FeatureRunner, cache: bool, sampler: SamplerOptions) -> _Input:
     step = None
     if isinstance(x, (str, os.PathLike)) and Path(x).suffix.lower() in CHECKPOINT_SUFFIXES:
-        from ..sampling import load_generator, sample
         generator = load_generator(x, sampler.factory, sampler.kwargs, sampler.z_dim, sampler.key, sampler.trust,
-                                   str(opts.extractor.device))
+                                   str(runner.device))
         images = sample(generator, sampler.n, sampler.seed, sampler.truncation, sampler.batch_size,
                         sampler.output_range)
         step, x = generator.step, images
@@ -102,8 +93,8 @@ def _load_input(x, name: str, opts: ExtractorOptions, cache: bool, sampler: Samp
         if is_stats_file(x):
             raise InputError(f"{x}: a statistics file cannot be compared (its samples are needed); give the images")
         step = step_from_name(x)
-    source = open_images(x, name, opts.root, opts.download)
-    features = extract_features(source.array if source.files is None else x, opts, cache, name=name)
+    source = runner.open(x, name)
+    features = extract_features(source.array if source.files is None else x, runner, cache, name=name)
     return _Input(name, features, step, preview_images(source, 16))
 
 
@@ -119,15 +110,17 @@ def default_names(inputs) -> list[str]:
     return names
 
 
-def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None = 0.95, n_boot: int = 100,
-            seed: int = DEFAULT_SEED, splits: int = 10, kid_subsets: int = 100, kid_subset_size: int = 1000,
-            k_pr: int = 3, k_dc: int = 5, cache: bool = True, force: bool = False, sqrtm: str = DEFAULT_METHOD,
-            sampler: SamplerOptions | None = None, opts: ExtractorOptions | None = None, progress=None) -> Comparison:
+def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None = 0.95,
+            n_boot: int = DEFAULTS.n_boot, seed: int = DEFAULTS.seed, cache: bool = True, force: bool = False,
+            sampler: SamplerOptions | None = None, runner: FeatureRunner | None = None, progress=None,
+            **settings) -> Comparison:
     """Evaluate every input against ``reference`` and rank them (see the module docstring).
 
     ``inputs``: folders, ``.npy``/``.npz`` arrays, in-memory arrays, or checkpoints (``.pt``,
     sampled with ``sampler``). ``reference``: images, or a statistics file / ``GaussianStats``
-    (FID only). ``progress``: an optional callable(message) for status lines.
+    (metrics that accept statistics only: FID). ``progress``: an optional callable(message) for
+    status lines. ``settings``: metric parameters (``splits``, ``kid_subsets``, ``k_pr``, ``sqrtm``,
+    ...) and ``Extraction``/``InputPolicy`` fields, as for ``ganmetrics.evaluate``.
     """
     inputs = list(inputs)
     if not inputs:
@@ -136,37 +129,34 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     if len(names) != len(inputs) or len(set(names)) != len(names):
         raise InputError(f"--names: need {len(inputs)} distinct names, got {names}")
     wanted = expand(metrics)
-    unknown = [m for m in wanted if m not in LOWER_IS_BETTER]
-    if unknown:
-        raise InputError(f"unknown metric(s) {', '.join(unknown)}; choose from fid, is, kid, prdc")
-    opts = opts or ExtractorOptions()
+    specs = [registry.get_metric(m) for m in wanted]
+    runner, params = make_runner(runner, **settings)
+    params = {**registry.param_defaults(specs), **params, "seed": seed}
     sampler = sampler or SamplerOptions()
     say = progress or (lambda message: None)
 
     stats_ref = reference if isinstance(reference, GaussianStats) else (
         GaussianStats.load(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
         else None)
-    if stats_ref is not None and wanted != ["fid"]:
-        raise InputError(f"{stats_ref.label}: a statistics file supports FID only; give reference images for "
-                         f"{', '.join(m for m in wanted if m != 'fid')}")
+    if stats_ref is not None and not all(s.stats_ok for s in specs):
+        raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.stats_metrics())} only; "
+                         f"give reference images for {', '.join(s.name for s in specs if not s.stats_ok)}")
     if stats_ref is None:
         say("reference: extracting features")
-        ref = extract_features(reference, opts, cache,
+        ref = extract_features(reference, runner, cache,
                                name=str(reference) if isinstance(reference, (str, os.PathLike)) else "reference")
     else:
         ref = stats_ref
     entries = []
     for x, name in zip(inputs, names):
         say(f"{name}: extracting features")
-        entries.append(_load_input(x, name, opts, cache, sampler))
+        entries.append(_load_input(x, name, runner, cache, sampler))
 
     rows = []
-    per_metric = [m if m not in PRDC else "prdc" for m in wanted]
     for e in entries:
-        results = evaluate(ref, e.features, list(dict.fromkeys(per_metric)), ci=None, seed=seed, splits=splits,
-                           kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, k_pr=k_pr, k_dc=k_dc,
-                           force=force, sqrtm=sqrtm, opts=opts)
-        row = {"name": e.name, "step": e.step, "n": len(e.features.pool3)}
+        results = evaluate(ref, e.features, wanted, ci=None, seed=seed, force=force, runner=runner,
+                           **{k: v for k, v in params.items() if k != "seed"})
+        row = {"name": e.name, "step": e.step, "n": len(e.features)}
         for r in results:
             row[r.metric] = r.value
             if r.std is not None:
@@ -178,10 +168,9 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     replicates = {}
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
-        replicates = _paired_bootstrap(ref, entries, wanted, n_boot, seed, splits, kid_subsets, kid_subset_size,
-                                       k_pr, k_dc, opts.device)
+        replicates = _paired_bootstrap(ref, entries, specs, params, n_boot, seed, runner.device)
     for m in wanted:
-        lower = LOWER_IS_BETTER[m]
+        lower = registry.lower_is_better(m)
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
         if m in replicates:
             lo, hi = np.quantile(replicates[m], [(1 - ci) / 2, (1 + ci) / 2], axis=1)
@@ -211,35 +200,26 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
 
 
 def ref_n(ref) -> int:
-    return int(ref.n) if isinstance(ref, GaussianStats) else len(ref.pool3)
+    return int(ref.n) if isinstance(ref, GaussianStats) else len(ref)
 
 
-def _paired_bootstrap(ref, entries, wanted, n_boot, seed, splits, kid_subsets, kid_subset_size, k_pr, k_dc,
-                      device) -> dict[str, np.ndarray]:
-    """inputs x n_boot replicates of every metric, each replicate on one shared reference resample."""
+def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device) -> dict[str, np.ndarray]:
+    """inputs x n_boot replicates of every metric, each replicate on one shared reference resample
+    (through each metric's ``Estimate.replicate``; see ``metrics/registry.py``)."""
     stats_ref = isinstance(ref, GaussianStats)
-    indicators = [prdc_indicators(ref.pool3, e.features.pool3, k_pr, k_dc, device) if set(PRDC) & set(wanted)
-                  else None for e in entries]
-    out = {m: np.empty((len(entries), n_boot)) for m in wanted}
+    ctx = registry.Context(device=device)
+    ests = [estimates(specs, ref, e.features, params, ctx) for e in entries]
+    out = {s.name: np.empty((len(entries), n_boot)) for s in specs}
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
         for r in range(n_boot):
-            ia = None if stats_ref else rng.integers(0, len(ref.pool3), len(ref.pool3))
+            ia = None if stats_ref else rng.integers(0, len(ref), len(ref))
             for k, e in enumerate(entries):
-                fb = e.features.pool3
-                ib = rng.integers(0, len(fb), len(fb))
-                if "fid" in out:
-                    out["fid"][k, r] = (frechet_distance_to_features(ref.mu, ref.sigma, fb[ib]) if stats_ref
-                                        else fid_of_features(ref.pool3[ia], fb[ib]))
-                if "kid" in out:
-                    out["kid"][k, r] = kid(ref.pool3[ia], fb[ib], kid_subsets, kid_subset_size, seed=seed,
-                                           ids_a=ia, ids_b=ib)[0]
-                if "is" in out:
-                    out["is"][k, r] = inception_score(e.features.logits_unbiased[ib], splits)[0]
-                for m in PRDC:
-                    if m in out:  # precision, density: per generated sample; recall, coverage: per real one
-                        out[m][k, r] = indicators[k][m][ib if m in ("precision", "density") else ia].mean()
+                ib = rng.integers(0, len(e.features), len(e.features))
+                for spec in specs:
+                    est = ests[k][spec.name]
+                    out[spec.name][k, r] = est.replicate(*(ia if side == "a" else ib for side in est.sides))
     return out
 
 

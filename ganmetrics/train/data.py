@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from ..errors import InputError
+from ..inputs.datasets import COLOURS, SHAPES, shapes32  # noqa: F401 (re-exported)
+from ..inputs.open import open_images
+from ..inputs.sources import read_all
 
 TOYS = ("8gaussians", "25gaussians", "swissroll", "lines")
 IMAGE_SETS = ("shapes32",)
@@ -69,36 +71,11 @@ def mode_quality(samples: np.ndarray, name: str, min_count: int = 5) -> dict[str
     return {"modes": int((counts >= min_count).sum()), "modes_total": len(centres), "hq": float(hq.mean())}
 
 
-SHAPES = ("disc", "square", "triangle")
-COLOURS = ((230, 60, 50), (60, 200, 80), (70, 110, 240), (240, 210, 60))
-
-
-def shapes32(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
-    """uint8 n x size x size x 3 images of coloured shapes (12 modes: 3 shapes x 4 colours)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((n, size, size, 3), dtype=np.uint8)
-    for i in range(n):
-        img = Image.new("RGB", (size, size))
-        draw = ImageDraw.Draw(img)
-        shape, colour = SHAPES[rng.integers(3)], COLOURS[rng.integers(4)]
-        r = rng.uniform(0.2, 0.35) * size
-        cx, cy = rng.uniform(r, size - r, 2)
-        if shape == "disc":
-            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
-        elif shape == "square":
-            draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=colour)
-        else:
-            draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
-        out[i] = np.asarray(img)
-    return out
-
-
 def load_images(data: str, size: int, n: int = 10000, seed: int = 0) -> torch.Tensor:
     """Training images as float N x 3 x size x size in [-1, 1]: ``shapes32`` or a folder/array."""
     if data == "shapes32":
         arr = shapes32(n, seed, size)
     else:
-        from ..sources import open_images, read_all
         if not Path(data).exists():
             raise InputError(f"--data {data}: not a toy ({', '.join(TOYS)}), not shapes32, and no such path")
         arr = read_all(open_images(data)).transpose(0, 2, 3, 1)

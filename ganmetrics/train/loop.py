@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,8 +28,14 @@ import pandas as pd
 import torch
 
 from ..errors import InputError
-from ..features import resolve_device
+from ..config import DEFAULTS, Extraction, resolve_device
+from ..evaluation import estimates
+from ..features.runner import FeatureRunner, extract_features
+from ..features.weights import ENV_VAR, WEIGHTS_FILENAME, cache_dir
+from ..inputs.sources import to_uint8
 from ..io import atomic_write, write_text
+from ..metrics import registry
+from ..report.plots import grid_png
 from ..metrics.critic import js_discriminator, wasserstein_critic
 from ..metrics.wasserstein import wasserstein_exact
 from . import data as datasets
@@ -95,6 +102,7 @@ class TrainConfig:
 
 
 LR_DECAYS = ("none", "linear")
+CURVE_METRICS = ("fid", "kid", "is")  # image runs: logged at every evaluation
 
 
 def lr_at(cfg: "TrainConfig", step: int) -> float:
@@ -338,21 +346,20 @@ class _Evaluator:
         return row
 
     def _image_metrics(self, fake: torch.Tensor) -> dict:
-        from ..features.weights import ENV_VAR, cache_dir, WEIGHTS_FILENAME
-        import os
+        """FID (exact small-sample route), KID and IS of the generated images against the real
+        ones, through the metric registry; {} when no Inception weights are at hand."""
         if not (self.cfg.weights or os.environ.get(ENV_VAR) or (cache_dir() / WEIGHTS_FILENAME).is_file()):
             return {}  # no Inception weights here: losses only
-        from ..evaluate import ExtractorOptions, extract_features, fid_of_features
-        from ..metrics.inception_score import inception_score
-        from ..metrics.kid import kid
-        from ..sampling import to_uint8
-        opts = ExtractorOptions(weights=self.cfg.weights, device=str(self.device), workers=0)
+        runner = FeatureRunner(Extraction(weights=self.cfg.weights, device=str(self.device), workers=0))
         if self.reference is None:
-            self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), opts, name="real")
-        f = extract_features(to_uint8(fake), opts, name="fake")
-        a, b = self.reference.pool3.astype(np.float64), f.pool3.astype(np.float64)
-        return {"fid": fid_of_features(a, b), "kid": kid(a, b, subsets=10, subset_size=min(1000, len(a), len(b)))[0],
-                "is": inception_score(f.logits_unbiased, splits=min(10, len(f.logits_unbiased)))[0]}
+            self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), runner, name="real")
+        f = extract_features(to_uint8(fake), runner, name="fake")
+        n = min(len(self.reference), len(f))
+        params = {"sqrtm": "features", "kid_subsets": 10, "kid_subset_size": min(1000, n), "seed": DEFAULTS.seed,
+                  "splits": min(10, len(f))}
+        specs = [registry.get_metric(m) for m in CURVE_METRICS]
+        return {name: est.value for name, est in
+                estimates(specs, self.reference, f, params, registry.Context(device=runner.device)).items()}
 
 
 def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
@@ -370,8 +377,6 @@ def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:
 
 
 def _grid(path: Path, images: torch.Tensor) -> None:
-    from ..report.plots import grid_png
-    from ..sampling import to_uint8
     uint8 = to_uint8(images).numpy()
     with atomic_write(path) as f:
         f.write(grid_png(uint8, min_width=0))

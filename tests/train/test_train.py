@@ -17,7 +17,7 @@ from ganmetrics.train.algorithms import discriminator_loss, generator_loss, grad
 from ganmetrics.train.loop import build_models, lr_at, train_device
 from ganmetrics.train.data import load_images, mode_quality, sample_toy, shapes32, toy_modes
 import ganmetrics
-from ganmetrics.sampling import to_uint8
+from ganmetrics.inputs.sources import to_uint8
 
 FAST = dict(eval_samples=200, eval_critic_steps=20, eval_every=2)
 

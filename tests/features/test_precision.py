@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ganmetrics
-from ganmetrics.evaluate import ExtractorOptions
+from ganmetrics.features.registry import get_extractor
 from ganmetrics.features import precision
 from ganmetrics.features.precision import current_settings, float32_precision
 from helpers import smooth_images
@@ -76,7 +76,7 @@ def test_extractor_and_in_loop_metric_run_in_full_float32_and_record_the_flag(we
     images = torch.from_numpy(smooth_images(4, size=32, seed=5)).permute(0, 3, 1, 2).contiguous()
     for tf32 in (False, True):
         fid = ganmetrics.FID(weights=weights_file, device="cpu", batch_size=2, tf32=tf32)
-        hook = fid._opts.extractor.model.register_forward_pre_hook(lambda m, a: seen.append(current_settings()))
+        hook = fid._runner.extractor.model.register_forward_pre_hook(lambda m, a: seen.append(current_settings()))
         fid.update(images[:2], real=True)
         fid.update(images[2:])
         hook.remove()
@@ -85,9 +85,8 @@ def test_extractor_and_in_loop_metric_run_in_full_float32_and_record_the_flag(we
     if precision.new_api():
         assert all(s["mkldnn.matmul"] == "ieee" and s["cudnn.conv"] == "ieee" for s in seen[:2])
         assert all(s["cudnn.conv"] == "tf32" for s in seen[2:])
-    opts = ExtractorOptions(weights=weights_file, device="cpu", tf32=True)
-    assert opts.extractor.metadata()["tf32"] is True
-    assert ExtractorOptions(weights=weights_file, device="cpu").extractor.metadata()["tf32"] is False
+    assert get_extractor(weights=str(weights_file), device="cpu", tf32=True).metadata()["tf32"] is True
+    assert get_extractor(weights=str(weights_file), device="cpu").metadata()["tf32"] is False
 
 
 def test_cli_tf32_flag_lands_in_the_json(weights_file, tmp_path):
