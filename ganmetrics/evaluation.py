@@ -70,8 +70,8 @@ def image_stats(source: ImageSource, runner: FeatureRunner) -> GaussianStats:
     stats.metadata["skipped"] = len(source.skipped)
     if len(source) < dim:
         warnings.warn(f"{source.name}: {len(source)} images < {dim} feature dimensions: the "
-                      "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
-                      "with published numbers)")
+                      "covariance is rank-deficient and FID depends strongly on the number of images (use "
+                      "10,000+ images to compare with published numbers)")
     return distributed.reduce_stats(stats)
 
 
@@ -141,8 +141,9 @@ def fid(a, b, *, force: bool = False, sqrtm: str = DEFAULTS.sqrtm, runner: Featu
     sa = load_stats_or_images(a, runner, name=None if _is_path(a) else "a")
     sb = load_stats_or_images(b, runner, name=None if _is_path(b) else "b")
     check_compatible(sa, sb, force)
-    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context())
-    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
+    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context(runner.extraction.device))
+    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout", "tf32")}
+    meta.update(est.metadata)  # sqrtm_route (what ran), fid_raw (a rounding-level negative reported as 0)
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0), ganmetrics_version=__version__)
     return Result("fid", est.value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)

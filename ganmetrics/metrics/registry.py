@@ -22,7 +22,8 @@ from ..config import DEFAULTS
 from ..errors import InputError
 from ..stats import GaussianStats
 from .frechet import METHODS as SQRTM_METHODS
-from .frechet import frechet_distance, frechet_distance_features, frechet_distance_to_features
+from .frechet import (frechet_distance_info, frechet_distance_of_features_info, frechet_distance_to_features,
+                      frechet_distance_to_features_info)
 from .inception_score import inception_score
 from .kid import kid
 from .prdc import prdc_indicators
@@ -154,13 +155,22 @@ def fmt(name: str, v: float) -> str:
 
 
 def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
-    """FID of two feature matrices by the cheaper exact route: the N1 x N2 nuclear-norm form
-    while both sample counts are below the dimension (bootstraps of small sets), else the
-    d x d covariances."""
-    if max(len(x1), len(x2)) <= x1.shape[1]:
-        return frechet_distance_features(x1, x2)
-    s1, s2 = GaussianStats(x1.shape[1]).update(x1), GaussianStats(x2.shape[1]).update(x2)
-    return frechet_distance(s1.mu, s1.sigma, s2.mu, s2.sigma)
+    """FID of two feature matrices by the cheapest exact route (see
+    ``frechet_distance_of_features_info``): the small-sample forms while a set has at most d
+    rows (bootstraps of small sets), else the d x d covariances."""
+    return frechet_distance_of_features_info(x1, x2)[0]
+
+
+def _gpu(ctx) -> Any:
+    """The Context's device when it is a GPU (the Fréchet step then runs there in float64)."""
+    import torch
+    if not torch.cuda.is_available():
+        return None
+    try:
+        dev = torch.device("cuda" if str(ctx.device) == "auto" else ctx.device)
+    except (RuntimeError, TypeError):
+        return None
+    return dev if dev.type == "cuda" else None
 
 
 def _stats_of(x) -> GaussianStats:
@@ -171,24 +181,33 @@ def _stats_of(x) -> GaussianStats:
 
 def _fid(a, b, params, ctx) -> Estimate:
     """FID (Heusel et al. 2017, eq. 6): ||mu_a - mu_b||² + Tr(Σa + Σb - 2 (Σa Σb)^½).
-    ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``)."""
-    sqrtm = params["sqrtm"]
-    if sqrtm == "features":
+    ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``); the
+    default ``"auto"`` takes it too when a feature matrix at hand has at most d rows (its
+    covariance is singular). The metadata records ``sqrtm_route`` (what ran) and ``fid_raw``
+    when a rounding-level negative was reported as 0 (see ``frechet_distance_info``)."""
+    sqrtm, device = params["sqrtm"], _gpu(ctx)
+    feats_b = not isinstance(b, GaussianStats)
+    small = feats_b and (len(b.features) <= b.features.shape[1] or
+                         (not isinstance(a, GaussianStats) and len(a.features) <= a.features.shape[1]))
+    if sqrtm == "features" or (sqrtm == DEFAULTS.sqrtm and small):
         if isinstance(a, GaussianStats):
-            value = frechet_distance_to_features(a.mu, a.sigma, b.features.astype(np.float64))
+            value, info = frechet_distance_to_features_info(a.mu, a.sigma, b.features.astype(np.float64), device)
         else:
-            value = fid_of_features(a.features.astype(np.float64), b.features.astype(np.float64))
+            value, info = frechet_distance_of_features_info(a.features.astype(np.float64),
+                                                            b.features.astype(np.float64), device)
     else:
         sa, sb = _stats_of(a), _stats_of(b)
-        value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
+        value, info = frechet_distance_info(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm, n1=sa.n or None,
+                                            n2=sb.n or None, device=device)
+    info = {"sqrtm": sqrtm, **{k: v for k, v in info.items() if k != "sqrtm"}}
     if isinstance(b, GaussianStats):  # statistics on both sides: nothing to resample
-        return Estimate(value, metadata={"sqrtm": sqrtm})
+        return Estimate(value, metadata=info)
     fb = b.features
     if isinstance(a, GaussianStats):
-        return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("b",),
+        return Estimate(value, metadata=info, sides=("b",),
                         replicate=lambda ib: frechet_distance_to_features(a.mu, a.sigma, fb[ib]))
     fa = a.features
-    return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("a", "b"),
+    return Estimate(value, metadata=info, sides=("a", "b"),
                     replicate=lambda ia, ib: fid_of_features(fa[ia], fb[ib]))
 
 

@@ -114,3 +114,17 @@ def test_python_dash_m_and_console_script(image_sets, weights_file):
     bad = subprocess.run([sys.executable, "-m", "ganmetrics", "fid", "/nonexistent", str(image_sets["real"])],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.strip() == "Error: /nonexistent: no such file or directory"
+
+
+def test_set_against_itself_never_prints_a_negative_fid(image_sets, weights_file):
+    # issue 21: 'FID: -0.0005' for a folder against itself (statistics-only, N < d: today's
+    # eigvals route gave -0.0055 here, 1e-6 of the traces); now the low-rank route: 0 to rounding
+    r = run("fid", image_sets["real"], image_sets["real"], "--weights", weights_file, "--json", "--workers", "0")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["sqrtm_route"] == "lowrank" and 0.0 <= out["fid"] < 1e-9
+    assert "biased upwards" not in r.stderr
+    # with the features at hand (evaluate), the exact small-sample route: zero to rounding
+    res = ganmetrics.evaluate(image_sets["real"], image_sets["real"], ["fid"], weights=weights_file, device="cpu",
+                              workers=0)[0]
+    assert res.metadata["sqrtm_route"] == "features" and 0.0 <= res.value < 1e-9
