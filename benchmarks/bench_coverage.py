@@ -7,11 +7,11 @@ printed). Each of ``--reps`` repetitions draws fresh real/fake sets, computes ev
 its intervals at the nominal 90% and 95% levels, and records whether E[metric at N] is inside.
 Methods compared:
 
-* ``percentile``: the old percentile bootstrap (FID, IS; PRDC: per-sample indicators with the
-  k-NN manifolds fixed), shown to document why it was replaced;
-* ``boot-pivot``: bootstrap replicates, pivotal interval around the estimate;
-* ``half-pivot`` / ``half-normal``: half-sampling replicates (delete-N/2 jackknife), pivotal
-  or normal interval around the estimate (``ganmetrics.metrics.bootstrap``);
+* ``percentile``: the old percentile bootstrap (FID, IS with ``--with-bootstrap``; PRDC:
+  per-sample indicators with the k-NN manifolds fixed), shown to document why it was replaced;
+* ``half``: half-sampling replicates (delete-N/2 jackknife), pivotal interval around the estimate;
+* ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
+  (the library's choice, ``ganmetrics.metrics.bootstrap.METHODS``);
 * ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance.
 
 The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
@@ -84,39 +84,39 @@ def intervals(real, fake, w, est, args, seed):
     """{(metric, method): {level: (lo, hi)}}"""
     out = {}
 
-    def add(metric, method, reps, bounds, shapes=("pivotal",)):
-        for shape in shapes:
-            name = method + ("-pivot" if shape == "pivotal" else "-normal")
-            out[(metric, name)] = {lv: B.centered_interval(est[metric], reps, lv, bounds, shape) for lv in LEVELS}
+    def add(metric, half, quarter=None):
+        out[(metric, "half")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric]) for lv in LEVELS}
+        if quarter is not None:
+            scale = B.two_size_scale(half, quarter)
+            out[(metric, "two-size")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], scale=scale)
+                                         for lv in LEVELS}
 
     def percentile(metric, reps):
         out[(metric, "percentile")] = {lv: tuple(np.quantile(reps, [(1 - lv) / 2, (1 + lv) / 2])) for lv in LEVELS}
 
     if "fid" in args.metrics:
-        half = B.fid_replicates(real, fake, args.n_rep, seed, "half")
-        add("fid", "half", half, B.BOUNDS["fid"], ("pivotal", "normal"))
+        add("fid", B.fid_replicates(real, fake, args.n_rep, seed, "half"),
+            B.fid_replicates(real, fake, args.n_rep, seed + 1, "quarter"))
         if args.with_bootstrap:
-            boot = B.fid_replicates(real, fake, args.n_rep, seed, "bootstrap")
-            add("fid", "boot", boot, B.BOUNDS["fid"])
-            percentile("fid", boot)
+            percentile("fid", B.fid_replicates(real, fake, args.n_rep, seed, "bootstrap"))
     if "is" in args.metrics:
         logits = 3 * fake @ w
-        for scheme in ("half",) + (("bootstrap",) if args.with_bootstrap else ()):
-            reps = B.replicates(lambda i: inception_score(logits[i], 10)[0], [len(logits)], args.n_rep, seed, scheme)
-            add("is", scheme[:4], reps, B.BOUNDS["is"], ("pivotal", "normal") if scheme == "half" else ("pivotal",))
-            if scheme == "bootstrap":
-                percentile("is", reps)
+        stat = lambda i: inception_score(logits[i], 10)[0]  # noqa: E731
+        add("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "half"),
+            B.replicates(stat, [len(logits)], args.n_rep, seed + 1, "quarter"))
+        if args.with_bootstrap:
+            percentile("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "bootstrap"))
     if "kid" in args.metrics:
         out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv)
                                      for lv in LEVELS}
     if "prdc" in args.metrics:
-        reps = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
+        half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
+        quarter = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed + 1, "quarter")
         rng = np.random.default_rng(seed)
         for m in PRDC:
-            add(m, "half", reps[m], B.BOUNDS[m], ("pivotal", "normal"))
+            add(m, half[m], quarter[m])
             per = est["_ind"][m]
-            boot = np.array([per[rng.integers(0, len(per), len(per))].mean() for _ in range(args.prdc_n_rep)])
-            percentile(m, boot)
+            percentile(m, np.array([per[rng.integers(0, len(per), len(per))].mean() for _ in range(args.prdc_n_rep)]))
     return out
 
 
@@ -127,12 +127,13 @@ def gate_alarm(real, fake, w, est, args, seed, rng):
     alarms = {}
     ra, rb, rc = (np.random.default_rng(seed + k) for k in range(3))
     # paired replicates as compare draws them: one real resample, one per input
-    paired = []
-    for _ in range(args.n_rep):
-        ia = np.sort(ra.permutation(len(real))[: len(real) // 2])
-        ib = np.sort(rb.permutation(len(fake))[: len(fake) // 2])
-        ic = np.sort(rc.permutation(len(fake2))[: len(fake2) // 2])
-        paired.append(B._fid_features(real[ia], fake[ib]) - B._fid_features(real[ia], fake2[ic]))
+    paired = {2: [], 4: []}
+    for part in (2, 4):
+        for _ in range(args.n_rep):
+            ia = np.sort(ra.permutation(len(real))[: len(real) // part])
+            ib = np.sort(rb.permutation(len(fake))[: len(fake) // part])
+            ic = np.sort(rc.permutation(len(fake2))[: len(fake2) // part])
+            paired[part].append(B._fid_features(real[ia], fake[ib]) - B._fid_features(real[ia], fake2[ic]))
     for lv in LEVELS:
         cur = Result("fid", est["fid"], {"a": len(real), "b": len(fake)}, None,
                      B.fid_interval(real, fake, est["fid"], lv, args.n_rep, seed), {"ci": lv})
@@ -140,7 +141,8 @@ def gate_alarm(real, fake, w, est, args, seed, rng):
         baseline = {"fid": base_value, "fid_ci_low": base_iv[0], "fid_ci_high": base_iv[1], "ci": lv}
         config = {"inputs": {"ci": lv}, "regression": [{"metric": "fid", "max_increase": 0.0}]}
         alarms[("gate", lv)] = not run_checks(config, [cur], baseline)[0].passed
-        (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired))
+        (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired[2]),
+                                        diff_quarter=np.array(paired[4]))
         alarms[("compare paired", lv)] = lo > 0 or hi < 0
     return alarms
 

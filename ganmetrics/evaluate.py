@@ -22,7 +22,7 @@ from .errors import IncompatibleStatsError, InputError
 from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
 from .io import load_npz, save_npz
-from .metrics.bootstrap import bootstrap_interval
+from .metrics.bootstrap import fid_interval, is_interval, kid_interval, prdc_intervals
 from .metrics.frechet import DEFAULT_METHOD, frechet_distance, frechet_distance_features
 from .metrics.inception_score import inception_score
 from .metrics.kid import DEFAULT_SEED, kid
@@ -284,9 +284,11 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     """Every requested metric from one extraction per input.
 
     ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; the Inception
-    Score is computed on ``b`` (on ``a`` when ``b`` is None). ``ci`` (e.g. 0.95) adds a
-    percentile bootstrap interval with ``n_boot`` resamples to every metric (see docs for the
-    cost). FID also accepts a statistics file for ``a``.
+    Score is computed on ``b`` (on ``a`` when ``b`` is None). ``ci`` (e.g. 0.95) adds to every
+    metric an interval for its expectation at these sample sizes, which contains the estimate:
+    ``n_boot`` half-sampling replicates for FID, IS and P/R/D/C, the closed-form U-statistic
+    jackknife for KID (``ganmetrics.metrics.bootstrap``; coverage in docs/metrics.md). FID also
+    accepts a statistics file for ``a``.
     """
     metrics = list(dict.fromkeys(metrics))
     unknown = [m for m in metrics if m not in METRICS]
@@ -323,7 +325,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         value = frechet_distance(stats_a.mu, stats_a.sigma, stats_b.mu, stats_b.sigma, method=sqrtm)
         interval = None
         if ci is not None:
-            interval = bootstrap_interval(lambda ia, ib: fid_of_features(fa.pool3[ia], fb.pool3[ib]), [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+            interval = fid_interval(fa.pool3, fb.pool3, value, ci, n_boot, seed)
         results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval,
                               {**meta, "sqrtm": sqrtm}))
 
@@ -332,8 +334,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         mean, std = inception_score(target.logits_unbiased, splits)
         interval = None
         if ci is not None:
-            interval = bootstrap_interval(lambda i: inception_score(target.logits_unbiased[i], splits)[0],
-                                          [len(target.logits_unbiased)], n_boot, ci, seed)
+            interval = is_interval(target.logits_unbiased, mean, splits, ci, n_boot, seed)
         results.append(Result("is", mean, {"b" if fb is not None else "a": len(target.logits_unbiased)}, std,
                               interval, {**meta, "splits": splits}))
 
@@ -342,11 +343,11 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         mean, std = kid(fa.pool3, fb.pool3, **kw)
         interval = None
         if ci is not None:
-            interval = bootstrap_interval(lambda ia, ib: kid(fa.pool3[ia], fb.pool3[ib], ids_a=ia, ids_b=ib, **kw)[0],
-                                          [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+            interval = kid_interval(fa.pool3, fb.pool3, mean, std, kid_subsets, ci)
+        m = min(kid_subset_size, len(fa.pool3), len(fb.pool3))
+        spread = {} if std is not None else {"std_undefined": f"subsets of {m} cover a whole sample"}
         results.append(Result("kid", mean, {"a": len(fa.pool3), "b": len(fb.pool3)}, std, interval,
-                              {**meta, "subsets": kid_subsets, "subset_size": min(kid_subset_size, len(fa.pool3),
-                                                                                  len(fb.pool3))}))
+                              {**meta, "subsets": kid_subsets, "subset_size": m, **spread}))
 
     if "prdc" in metrics:
         results.extend(prdc_results(fa.pool3, fb.pool3, k_pr, k_dc, ci, n_boot, seed, meta, opts.device))
@@ -356,19 +357,19 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
 def prdc_results(real, fake, k_pr, k_dc, ci, n_boot, seed, meta, device="cpu") -> list[Result]:
     """Precision, recall (k_pr) and density, coverage (k_dc) as Results.
 
-    Their bootstrap keeps the k-NN manifolds fixed and resamples the per-sample indicators
-    (resampling the points themselves would create duplicates at distance 0 and shrink the
-    k-NN radii).
+    Their intervals (with ``ci``) recompute the k-NN manifolds on half-samples drawn without
+    replacement (duplicated points would sit at distance 0 and shrink the radii); keeping the
+    manifolds fixed and resampling the per-sample terms ignored the manifolds' own variability
+    and under-covered (docs/metrics.md).
     """
     indicators = prdc_indicators(real, fake, k_pr, k_dc, device)
     n = {"a": len(real), "b": len(fake)}
+    values = {name: float(per_sample.mean()) for name, per_sample in indicators.items()}
+    intervals = prdc_intervals(real, fake, values, k_pr, k_dc, ci, n_boot, seed, device) if ci is not None else {}
     out = []
-    for name, per_sample in indicators.items():
-        interval = None
-        if ci is not None:
-            interval = bootstrap_interval(lambda i: float(per_sample[i].mean()), [len(per_sample)], n_boot, ci, seed)
+    for name, value in values.items():
         k = k_pr if name in ("precision", "recall") else k_dc
-        out.append(Result(name, float(per_sample.mean()), n, None, interval, {**meta, "k": k}))
+        out.append(Result(name, value, n, None, intervals.get(name), {**meta, "k": k}))
     return out
 
 

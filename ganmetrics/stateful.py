@@ -133,7 +133,8 @@ class KID(_ImageMetric):
         if not len(a) or not len(b):
             raise InputError("KID.compute() needs images with real=True and real=False")
         mean, std = kid(a, b, self.subsets, self.subset_size, seed=self.seed)
+        spread = {} if std is not None else {"std_undefined": "a subset is a whole sample"}
         return Result("kid", mean, {"a": len(a), "b": len(b)}, std,
-                      metadata={**self._meta(), "subsets": self.subsets, "seed": self.seed})
+                      metadata={**self._meta(), "subsets": self.subsets, "seed": self.seed, **spread})
 
 

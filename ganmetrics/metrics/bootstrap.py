@@ -19,8 +19,11 @@ median (which removes the scheme's bias and keeps the estimate inside)::
 
     δ_b = θ*_b - median(θ*),    interval = [θ̂ - q_(1+level)/2(δ), θ̂ - q_(1-level)/2(δ)].
 
-Schemes (``replicates``):
+Schemes (``replicates``; ``METHODS`` says which each metric uses):
 
+* ``"two-size"`` (the default for FID, IS, P/R/D/C): half- and quarter-samples without
+  replacement; the half-sample deviations are rescaled so that their variance is the one
+  extrapolated to N (``two_size_variance``: linear + degenerate-quadratic terms).
 * ``"half"``: half-sampling, i.e. the delete-d jackknife with d = N/2 (Shao & Wu, Ann. Statist.
   1989; subsampling without replacement, Politis & Romano 1994). For a √N-rate statistic with
   per-row variance σ², θ̂ on m rows drawn without replacement from the N varies by about
@@ -51,11 +54,12 @@ import numpy as np
 
 from ..errors import InputError
 
-SCHEMES = ("half", "bootstrap")
+SCHEMES = ("half", "quarter", "bootstrap")
 
-#: interval scheme per metric, chosen by measured coverage (docs/metrics.md, "Intervals")
-METHODS = {"fid": "half", "is": "half", "kid": "closed-form", "precision": "half", "recall": "half",
-           "density": "half", "coverage": "half"}
+#: interval method per metric, chosen by measured coverage (docs/metrics.md, "Intervals"):
+#: "two-size" = half- and quarter-sampling with the variance extrapolated to N (``two_size_variance``)
+METHODS = {"fid": "two-size", "is": "two-size", "kid": "closed-form", "precision": "two-size",
+           "recall": "two-size", "density": "two-size", "coverage": "two-size"}
 
 #: the range each metric's expectation can take (the interval is clipped to it)
 BOUNDS = {"fid": (0.0, math.inf), "is": (1.0, math.inf), "kid": (-math.inf, math.inf),
@@ -76,7 +80,7 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
     """``n_rep`` values of ``statistic(*index_arrays)``, one index array per sample of size ``sizes[k]``.
 
     ``scheme="half"``: ``sizes[k] // 2`` distinct indices per sample (half-sampling);
-    ``scheme="bootstrap"``: ``sizes[k]`` indices with replacement. Index arrays, not copies, are
+    ``scheme="quarter"``: ``sizes[k] // 4`` distinct indices; ``scheme="bootstrap"``: ``sizes[k]`` indices with replacement. Index arrays, not copies, are
     passed so that a statistic can recognise repeated rows (KID does). Errors: InputError for an
     unknown scheme, ``n_rep < 2``, or a sample too small to halve.
     """
@@ -84,23 +88,44 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
         raise InputError(f"resampling scheme {scheme!r}: choose from {', '.join(SCHEMES)}")
     if n_rep < 2:
         raise InputError(f"resampling needs at least 2 replicates, got {n_rep}")
-    if scheme == "half" and min(sizes) < 4:
-        raise InputError(f"half-sampling needs at least 4 samples per input, got {min(sizes)}")
+    if scheme in ("half", "quarter") and min(sizes) < 8:
+        raise InputError(f"an interval by subsampling needs at least 8 samples per input, got {min(sizes)}")
     rng = np.random.default_rng(seed)
+    part = {"half": 2, "quarter": 4}.get(scheme)
 
     def draw(n):
-        return np.sort(rng.permutation(n)[: n // 2]) if scheme == "half" else rng.integers(0, n, n)
+        return np.sort(rng.permutation(n)[: n // part]) if part else rng.integers(0, n, n)
 
     return np.array([statistic(*(draw(n) for n in sizes)) for _ in range(n_rep)], dtype=np.float64)
 
 
+def two_size_variance(half_reps: np.ndarray, quarter_reps: np.ndarray) -> float:
+    """Var(θ̂_N) from the variances V(N/2), V(N/4) of subsamples drawn without replacement:
+
+        Var(θ̂_N) ≈ 2 V(N/2) - V(N/4) / 3,   clipped to [V(N/2) / 3, V(N/2)].
+
+    Derivation (ours; measured in benchmarks/bench_coverage.py): write θ̂ as a linear term plus a
+    degenerate quadratic one (Hoeffding). Drawing m of the N rows without replacement, the linear
+    term varies by a(1/m - 1/N) and the quadratic one by b(1/m² - 1/N²), while at the full size
+    from the population Var(θ̂_N) = a/N + b/N². Two sizes determine a and b. Half-sampling alone
+    (the delete-N/2 jackknife) is exact for the linear term but counts the quadratic one three
+    times, which for FID at d/N = 0.1 made the interval 1.4x too wide; with the quadratic term
+    extrapolated the measured sd ratio was 1.03 (d = 64, N = 500).
+    """
+    v2 = float(np.var(np.asarray(half_reps, np.float64), ddof=1))
+    v4 = float(np.var(np.asarray(quarter_reps, np.float64), ddof=1))
+    return float(min(max(2 * v2 - v4 / 3, v2 / 3), v2))
+
+
 def centered_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
-                      bounds: tuple[float, float] = (-math.inf, math.inf), shape: str = "pivotal") -> tuple[float, float]:
+                      bounds: tuple[float, float] = (-math.inf, math.inf), shape: str = "pivotal",
+                      scale: float = 1.0) -> tuple[float, float]:
     """Interval around ``estimate`` from resampling replicates (module docstring).
 
     ``shape="pivotal"``: replicates centred on their median, reflected quantiles (keeps skew);
-    ``shape="normal"``: estimate ± z · std(replicates). Always contains ``estimate`` (if it is
-    inside ``bounds``); clipped to ``bounds``. Errors: InputError for fewer than 2 finite replicates.
+    ``shape="normal"``: estimate ± z · std(replicates). ``scale`` multiplies the deviations (the
+    two-size correction: sqrt(Var(θ̂_N) / V(N/2))). Always contains ``estimate`` (if it is inside
+    ``bounds``); clipped to ``bounds``. Errors: InputError for fewer than 2 finite replicates.
     """
     _check_level(level)
     reps = np.asarray(reps, dtype=np.float64)
@@ -115,17 +140,33 @@ def centered_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
         lo_q, hi_q = np.quantile(delta, [(1 - level) / 2, (1 + level) / 2])
     else:
         raise InputError(f"interval shape {shape!r}: use 'pivotal' or 'normal'")
-    lo, hi = estimate - max(hi_q, 0.0), estimate - min(lo_q, 0.0)
+    lo, hi = estimate - scale * max(hi_q, 0.0), estimate - scale * min(lo_q, 0.0)
     return float(max(lo, min(bounds[0], estimate))), float(min(hi, max(bounds[1], estimate)))
 
 
 def resampled_interval(statistic: Callable[..., float], sizes: Sequence[int], estimate: float, n_rep: int = 100,
-                       level: float = 0.95, seed: int = 0, scheme: str = "half",
-                       bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[tuple[float, float], np.ndarray]:
-    """``(interval, replicates)``: ``replicates(...)`` then ``centered_interval(...)``."""
+                       level: float = 0.95, seed: int = 0, scheme: str = "two-size",
+                       bounds: tuple[float, float] = (-math.inf, math.inf),
+                       shape: str = "pivotal") -> tuple[tuple[float, float], np.ndarray]:
+    """``(interval, half-sample replicates)`` for E[statistic at these sizes] around ``estimate``.
+
+    ``scheme="two-size"``: ``n_rep`` half- and ``n_rep`` quarter-samples, the half-sample
+    deviations rescaled by sqrt(``two_size_variance`` / V(N/2)); ``"half"`` / ``"bootstrap"``:
+    one scheme, unscaled. Cost: n_rep statistics on N/2 rows (+ n_rep on N/4 for two-size).
+    """
     _check_level(level)
+    if scheme == "two-size":
+        half = replicates(statistic, sizes, n_rep, seed, "half")
+        quarter = replicates(statistic, sizes, n_rep, seed + 1, "quarter")
+        return centered_interval(estimate, half, level, bounds, shape, two_size_scale(half, quarter)), half
     reps = replicates(statistic, sizes, n_rep, seed, scheme)
-    return centered_interval(estimate, reps, level, bounds), reps
+    return centered_interval(estimate, reps, level, bounds, shape), reps
+
+
+def two_size_scale(half_reps: np.ndarray, quarter_reps: np.ndarray) -> float:
+    """sqrt(two_size_variance / V(N/2)): the factor on half-sample deviations (1 when V(N/2) is 0)."""
+    v2 = float(np.var(np.asarray(half_reps, np.float64), ddof=1))
+    return math.sqrt(two_size_variance(half_reps, quarter_reps) / v2) if v2 > 0 else 1.0
 
 
 def bootstrap_interval(statistic: Callable[..., float], sizes: Sequence[int], n_boot: int = 100,
@@ -194,20 +235,23 @@ def kid_interval(x: np.ndarray, y: np.ndarray, estimate: float, subset_std: floa
 
 
 def difference_test(diff: float, level: float = 0.95, *, diff_replicates: np.ndarray | None = None,
+                    diff_quarter: np.ndarray | None = None,
                     sd: float | None = None) -> tuple[tuple[float, float], float]:
     """``(interval, p)`` for E[difference] from a point difference and its spread.
 
-    Give either ``diff_replicates`` (paired resampling replicates of the difference, centred as in
-    ``centered_interval``; p is the two-sided share of centred replicates at least as extreme as
-    ``diff``, floored at 2/(B+1)) or ``sd`` (normal approximation, two-sided p = 2(1 - Φ(|diff|/sd))).
+    Give either ``diff_replicates`` (paired half-sample replicates of the difference, centred as in
+    ``centered_interval``, rescaled by ``two_size_scale`` when the paired quarter-sample
+    replicates ``diff_quarter`` are given; p is the two-sided share of centred replicates at
+    least as extreme as ``diff``, floored at 2/(B+1)) or ``sd`` (normal approximation, two-sided p = 2(1 - Φ(|diff|/sd))).
     The interval always contains ``diff``; p is 1 when ``diff`` is 0.
     """
     _check_level(level)
     if diff_replicates is not None:
         reps = np.asarray(diff_replicates, np.float64)
         reps = reps[np.isfinite(reps)]
-        interval = centered_interval(diff, reps, level)
-        centred = reps - np.median(reps)
+        scale = 1.0 if diff_quarter is None else two_size_scale(reps, np.asarray(diff_quarter, np.float64))
+        interval = centered_interval(diff, reps, level, scale=scale)
+        centred = scale * (reps - np.median(reps))
         share = float((np.abs(centred) >= abs(diff)).mean())
         return interval, min(1.0, max(share, 2 / (len(reps) + 1))) if diff != 0 else 1.0
     if sd is None or not math.isfinite(sd) or sd < 0:
@@ -282,9 +326,15 @@ def fid_replicates(real: np.ndarray | None, fake: np.ndarray, n_rep: int = 100, 
 def fid_interval(real, fake, estimate: float, level: float = 0.95, n_rep: int = 100, seed: int = 0,
                  scheme: str | None = None, ref_stats=None) -> tuple[float, float]:
     """Interval for E[FID at these N] around ``estimate`` (real: N1 x d or None with ``ref_stats``,
-    fake: N2 x d). Scheme: ``METHODS["fid"]`` unless given. Cost: ``n_rep`` FIDs on N/2 rows."""
-    reps = fid_replicates(real, fake, n_rep, seed, scheme or METHODS["fid"], ref_stats)
-    return centered_interval(estimate, reps, level, BOUNDS["fid"])
+    fake: N2 x d). Scheme: ``METHODS["fid"]`` unless given. Cost: ``n_rep`` FIDs on N/2 rows and
+    ``n_rep`` on N/4. Errors: InputError below 8 samples per input."""
+    scheme = scheme or METHODS["fid"]
+    if scheme != "two-size":
+        return centered_interval(estimate, fid_replicates(real, fake, n_rep, seed, scheme, ref_stats), level,
+                                 BOUNDS["fid"])
+    half = fid_replicates(real, fake, n_rep, seed, "half", ref_stats)
+    quarter = fid_replicates(real, fake, n_rep, seed + 1, "quarter", ref_stats)
+    return centered_interval(estimate, half, level, BOUNDS["fid"], scale=two_size_scale(half, quarter))
 
 
 def is_interval(logits: np.ndarray, estimate: float, splits: int = 10, level: float = 0.95, n_rep: int = 100,
@@ -292,9 +342,10 @@ def is_interval(logits: np.ndarray, estimate: float, splits: int = 10, level: fl
     """Interval for E[IS at this N] around ``estimate`` (logits: N x C; the splits are kept)."""
     from .inception_score import inception_score
     logits = np.asarray(logits)
-    reps = replicates(lambda i: inception_score(logits[i], splits)[0], [len(logits)], n_rep, seed,
-                      scheme or METHODS["is"])
-    return centered_interval(estimate, reps, level, BOUNDS["is"])
+    if len(logits) // 4 < splits:
+        raise InputError(f"an IS interval with {splits} splits needs at least {4 * splits} samples, got {len(logits)}")
+    return resampled_interval(lambda i: inception_score(logits[i], splits)[0], [len(logits)], estimate, n_rep, level,
+                              seed, scheme or METHODS["is"], BOUNDS["is"])[0]
 
 
 PRDC = ("precision", "recall", "density", "coverage")
@@ -320,10 +371,17 @@ def prdc_replicates(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int
 def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc: int = 5, level: float = 0.95,
                    n_rep: int = 100, seed: int = 0, device: str = "cpu") -> dict[str, tuple[float, float]]:
     """Intervals for E[precision, recall, density, coverage at these N] around ``estimates``."""
-    reps = prdc_replicates(np.asarray(real), np.asarray(fake), k_pr, k_dc, n_rep, seed, METHODS["precision"], device)
-    return {m: centered_interval(estimates[m], reps[m], level, BOUNDS[m]) for m in estimates}
+    real, fake = np.asarray(real), np.asarray(fake)
+    if min(len(real), len(fake)) // 4 < max(k_pr, k_dc) + 1:
+        raise InputError(f"P/R/D/C intervals need at least {4 * (max(k_pr, k_dc) + 1)} samples per input "
+                         f"(k-NN on quarter samples), got {min(len(real), len(fake))}")
+    half = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed, "half", device)
+    quarter = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed + 1, "quarter", device)
+    return {m: centered_interval(estimates[m], half[m], level, BOUNDS[m], scale=two_size_scale(half[m], quarter[m]))
+            for m in estimates}
 
 
 __all__ = ["METHODS", "BOUNDS", "SCHEMES", "replicates", "centered_interval", "resampled_interval",
+           "two_size_variance", "two_size_scale",
            "bootstrap_interval", "kid_jackknife_variance", "kid_interval", "difference_test", "sd_from_interval",
            "fid_infinity", "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]

@@ -5,14 +5,16 @@ run through the extractor once, with the feature cache on by default, so that ad
 to a comparison recomputes only that input. Point values come from ``ganmetrics.evaluate``
 (the same code and defaults as ``ganmetrics eval``).
 
-Intervals and significance come from one *paired* percentile bootstrap (Efron & Tibshirani
-1993): every replicate resamples the reference once and each input once, and recomputes every
-metric for every input on that same reference resample. The interval of an input is the
-percentiles of its replicates; the best input (by point value) is *significantly better* than
-another when the ``ci``-level interval of their paired difference excludes 0, and the
-two-sided bootstrap p-value is 2·min(share of differences ≤ 0, share ≥ 0), floored at
-2/(n_boot + 1). Precision/recall/density/coverage resample their per-sample terms with the
-k-NN manifolds fixed (as ``evaluate`` does). With a statistics file as the reference only FID
+Intervals and significance come from *paired* subsampling replicates
+(``ganmetrics.metrics.bootstrap``, two-size scheme): every replicate draws half (then, in a
+second set, a quarter) of the reference and of each input without replacement, and
+recomputes every metric for every input on that same reference subsample. An input's interval
+is for E[metric at its N] and lies around its estimate (the pivotal interval of its half-sample
+replicates, rescaled to N; KID's is the closed-form jackknife one, as in ``evaluate``). The best input (by point value) is *significantly better* than another when the
+``ci``-level interval of their difference, from the paired replicates of the difference
+(``difference_test``), excludes 0; p is the two-sided share of centred paired differences at
+least as large as the observed one, floored at 2/(n_boot + 1). Precision/recall/density/coverage
+recompute their k-NN manifolds on every half. With a statistics file as the reference only FID
 is available and only the inputs are resampled.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError
 from ..evaluate import ExtractorOptions, FeatureSet, evaluate, extract_features, fid_of_features
+from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, two_size_scale
 from ..metrics.frechet import frechet_distance_to_features
 from ..metrics.inception_score import inception_score
 from ..metrics.kid import DEFAULT_SEED, kid
@@ -180,12 +183,20 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
         say(f"bootstrap: {n_boot} paired resamples")
         replicates = _paired_bootstrap(ref, entries, wanted, n_boot, seed, splits, kid_subsets, kid_subset_size,
                                        k_pr, k_dc, opts.device)
+        quarters = _paired_bootstrap(ref, entries, wanted, n_boot, seed + 1, splits, kid_subsets, kid_subset_size,
+                                     k_pr, k_dc, opts.device, part=4)
     for m in wanted:
         lower = LOWER_IS_BETTER[m]
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
         if m in replicates:
-            lo, hi = np.quantile(replicates[m], [(1 - ci) / 2, (1 + ci) / 2], axis=1)
-            table[f"{m}_ci_low"], table[f"{m}_ci_high"] = lo, hi
+            values = table[m].to_numpy(dtype=float)
+            if m == "kid":
+                iv = [kid_interval(ref.pool3, e.features.pool3, v, sd if pd.notna(sd) else None, kid_subsets, ci)
+                      for e, v, sd in zip(entries, values, table.get("kid_std", pd.Series([None] * len(entries))))]
+            else:
+                iv = [centered_interval(v, reps, ci, BOUNDS[m], scale=two_size_scale(reps, q))
+                      for v, reps, q in zip(values, replicates[m], quarters[m])]
+            table[f"{m}_ci_low"], table[f"{m}_ci_high"] = [x[0] for x in iv], [x[1] for x in iv]
             best = int(np.argmin(table[f"{m}_rank"].to_numpy()))
             p, significant = [], []
             for k in range(len(entries)):
@@ -193,11 +204,12 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
                     p.append(np.nan)
                     significant.append(pd.NA)
                     continue
-                diff = replicates[m][k] - replicates[m][best]
-                diff = diff if lower else -diff  # > 0: the best is better in this replicate
-                share = min((diff <= 0).mean(), (diff >= 0).mean())
-                p.append(min(1.0, max(2 * share, 2 / (n_boot + 1))))
-                significant.append(bool(np.quantile(diff, (1 - ci) / 2) > 0))
+                sign = 1 if lower else -1  # > 0: the best is better
+                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci,
+                                             diff_replicates=sign * (replicates[m][k] - replicates[m][best]),
+                                             diff_quarter=sign * (quarters[m][k] - quarters[m][best]))
+                p.append(max(pk, 2 / (n_boot + 1)))
+                significant.append(bool(lo > 0))
             table[f"{m}_p_vs_best"] = p
             table[f"{m}_best_is_better"] = pd.array(significant, dtype="boolean")
     meta = {**entries[0].features.metadata, "ganmetrics_version": __version__, "metrics": wanted, "seed": seed,
@@ -215,31 +227,35 @@ def ref_n(ref) -> int:
 
 
 def _paired_bootstrap(ref, entries, wanted, n_boot, seed, splits, kid_subsets, kid_subset_size, k_pr, k_dc,
-                      device) -> dict[str, np.ndarray]:
-    """inputs x n_boot replicates of every metric, each replicate on one shared reference resample."""
+                      device, part: int = 2) -> dict[str, np.ndarray]:
+    """inputs x n_boot subsampling replicates of every metric (1/``part`` of each set, without
+    replacement), each on one shared reference subsample."""
     stats_ref = isinstance(ref, GaussianStats)
-    indicators = [prdc_indicators(ref.pool3, e.features.pool3, k_pr, k_dc, device) if set(PRDC) & set(wanted)
-                  else None for e in entries]
     out = {m: np.empty((len(entries), n_boot)) for m in wanted}
     rng = np.random.default_rng(seed)
+
+    def half(n):
+        return np.sort(rng.permutation(n)[: n // part])
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
         for r in range(n_boot):
-            ia = None if stats_ref else rng.integers(0, len(ref.pool3), len(ref.pool3))
+            ia = None if stats_ref else half(len(ref.pool3))
             for k, e in enumerate(entries):
                 fb = e.features.pool3
-                ib = rng.integers(0, len(fb), len(fb))
+                ib = half(len(fb))
                 if "fid" in out:
                     out["fid"][k, r] = (frechet_distance_to_features(ref.mu, ref.sigma, fb[ib]) if stats_ref
                                         else fid_of_features(ref.pool3[ia], fb[ib]))
                 if "kid" in out:
-                    out["kid"][k, r] = kid(ref.pool3[ia], fb[ib], kid_subsets, kid_subset_size, seed=seed,
-                                           ids_a=ia, ids_b=ib)[0]
+                    out["kid"][k, r] = kid(ref.pool3[ia], fb[ib], kid_subsets, kid_subset_size, seed=seed)[0]
                 if "is" in out:
                     out["is"][k, r] = inception_score(e.features.logits_unbiased[ib], splits)[0]
-                for m in PRDC:
-                    if m in out:  # precision, density: per generated sample; recall, coverage: per real one
-                        out[m][k, r] = indicators[k][m][ib if m in ("precision", "density") else ia].mean()
+                if set(PRDC) & set(out):
+                    ind = prdc_indicators(ref.pool3[ia], fb[ib], k_pr, k_dc, device)
+                    for m in PRDC:
+                        if m in out:
+                            out[m][k, r] = ind[m].mean()
     return out
 
 
