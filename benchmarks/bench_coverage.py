@@ -161,6 +161,7 @@ def main() -> None:
     p.add_argument("--kid-subset-size", type=int, default=1000)
     p.add_argument("--with-bootstrap", action="store_true", help="also the bootstrap schemes (slower)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report-every", type=int, default=0, help="also print the table every this many reps")
     args = p.parse_args()
     torch.set_num_threads(1)
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), numpy {np.__version__}; "
@@ -175,6 +176,7 @@ def main() -> None:
             t0 = time.time()
             rng = np.random.default_rng(args.seed + 1000 * d + n)
             tr = truth(d, n, w, args, rng)
+            print(f"<!-- d={d} N={n}: truth from {args.truth_reps} draws ({time.time() - t0:.0f} s) -->", flush=True)
             hits, widths, alarms = {}, {}, {}
             for r in range(args.reps):
                 real, fake = draw(rng, n, d, False), draw(rng, n, d)
@@ -186,6 +188,17 @@ def main() -> None:
                 if "gate" in args.metrics:
                     for k, v in gate_alarm(real, fake, w, est, args, r, rng).items():
                         alarms.setdefault(k, []).append(v)
+                if args.report_every and (r + 1) % args.report_every == 0 and r + 1 < args.reps:
+                    print(f"<!-- d={d} N={n}: after {r + 1} reps ({time.time() - t0:.0f} s) -->")
+                    table(d, n, tr, hits, widths, alarms)
+            print(f"<!-- d={d} N={n}: final, {args.reps} reps -->")
+            table(d, n, tr, hits, widths, alarms)
+            print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
+
+
+def table(d, n, tr, hits, widths, alarms):
+    if True:
+        if True:
             for (metric, method) in sorted(widths):
                 mean, se, sd = tr[metric]
                 c90 = np.mean(hits[(metric, method, 0.90)])
@@ -196,7 +209,6 @@ def main() -> None:
             for (name, lv) in sorted(alarms):
                 print(f"| {d} | {n} | false alarm, {name} | level {lv:.0%} | - | - | "
                       f"{np.mean(alarms[(name, lv)]):.1%} (allowed {1 - lv:.0%}) | | |", flush=True)
-            print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
 
 
 if __name__ == "__main__":
