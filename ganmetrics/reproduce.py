@@ -79,6 +79,15 @@ def critic_vs_discriminator(mu: float = 4.0, sigma: float = 0.5, n: int = 1000, 
     ``w1_exact``, ``w1_critic`` (held-out), ``critic_grad_min/max`` (|f'| on [-mu/2, mu/2]),
     ``discriminator_grad_at_modes`` (max |D'| at ±mu/2).
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a 1-D toy: one thread is fastest, many thrash on a busy machine
+    try:
+        return _critic_vs_discriminator(mu, sigma, n, steps, seed, hidden, depth, lr, gp_lambda, disc_lr, batch_size)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _critic_vs_discriminator(mu, sigma, n, steps, seed, hidden, depth, lr, gp_lambda, disc_lr, batch_size):
     rng = np.random.default_rng(seed)
     real = rng.normal(-mu / 2, sigma, (n, 1))
     fake = rng.normal(mu / 2, sigma, (n, 1))
