@@ -143,7 +143,9 @@ def gate_alarm(real, fake, w, est, args, seed, rng):
         alarms[("gate", lv)] = not run_checks(config, [cur], baseline)[0].passed
         (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired[2]),
                                         diff_quarter=np.array(paired[4]))
-        alarms[("compare paired", lv)] = lo > 0 or hi < 0
+        alarms[("compare paired, two-size", lv)] = lo > 0 or hi < 0
+        (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired[2]))
+        alarms[("compare paired, half", lv)] = lo > 0 or hi < 0
     return alarms
 
 

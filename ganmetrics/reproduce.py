@@ -124,7 +124,7 @@ def plot_critic_vs_discriminator(df: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
     s = df.attrs
     mu = float(-df.x.min() / 1.5)
-    fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"wspace": 0.35})
     ax.plot(df.x, df.discriminator, label="GAN discriminator D(x)")
     ax.plot(df.x, df.discriminator_optimal, "k:", label="optimal D* = p / (p + q)")
     ax2 = ax.twinx()
@@ -133,7 +133,7 @@ def plot_critic_vs_discriminator(df: pd.DataFrame, path: Path) -> None:
     for m in (-mu / 2, mu / 2):
         ax.axvline(m, color="gray", lw=0.5)
     ax.set(xlabel="x", ylabel="D(x)",
-           title=f"D saturates; critic is linear between the modes\n"
+           title=f"D saturates; the critic is linear between the modes\n"
                  f"critic W1 {s.get('w1_critic', float('nan')):.2f} vs exact {s.get('w1_exact', float('nan')):.2f}")
     lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
     ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=8, loc="center left")
@@ -144,7 +144,8 @@ def plot_critic_vs_discriminator(df: pd.DataFrame, path: Path) -> None:
     ax_g.set(xlabel="x", title=f"Gradients: |df/dx| in [{g_lo:.2f}, {g_hi:.2f}] between the modes;\n"
                                f"|dD/dx| at the modes {s.get('discriminator_grad_at_modes', float('nan')):.1e}")
     ax_g.legend(fontsize=8)
-    fig.suptitle("Two Gaussians: GAN discriminator vs WGAN critic (Arjovsky et al. 2017, Figure 2)")
+    fig.suptitle("Two Gaussians N(∓2, 0.5²): GAN discriminator vs WGAN-GP critic (Arjovsky et al. 2017, Figure 2)",
+                 y=1.06)
     _save(fig, path)
 
 
