@@ -49,13 +49,13 @@ def main() -> None:
     files = sorted(str(f) for f in folder.iterdir())
     weights = write_random_weights(work / "w.pth")
 
-    from ganmetrics.evaluate import ExtractorOptions
-    from ganmetrics.sources import open_images
+    from ganmetrics.evaluation import make_runner
+    from ganmetrics.inputs.open import open_images
     layouts = {}
     for channels_last in (False, True):
-        layouts[channels_last] = ExtractorOptions(weights=weights, device=args.device, resize="pytorch-fid",
-                                                  batch_size=args.batch_size, workers=args.workers,
-                                                  channels_last=channels_last)
+        layouts[channels_last] = make_runner(weights=str(weights), device=args.device, resize="pytorch-fid",
+                                             batch_size=args.batch_size, workers=args.workers,
+                                             channels_last=channels_last)[0]
         layouts[channels_last].extractor  # load before timing
 
     def ours(channels_last=True):

@@ -2,37 +2,38 @@
 score at equal budget)."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from ganmetrics.evaluate import ExtractorOptions
+from ganmetrics.config import DEFAULTS
 from ganmetrics.errors import InputError
+from ganmetrics.inputs import datasets
+from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import atomic_write, check_writable, to_json
-from ganmetrics.metrics.kid import DEFAULT_SEED
-from ganmetrics.result import LOWER_IS_BETTER
+from ganmetrics.metrics import registry
+from ganmetrics.refs import load_manifest, load_reference
+from ganmetrics.report.budget import budget_table, read_runs
+from ganmetrics.report.compare import SamplerOptions, compare as run_compare
+from ganmetrics.report.plots import budget_png
+from ganmetrics.report.render import records, render_text, write_report
 
-from .common import extractor_options, sqrtm_option
-from .main import main
-from .metrics import apply, kid_options, parse_metrics, prdc_options, splits_option
+from .options import (apply, extractor_options, kid_options, output_option, parse_metrics, prdc_options,
+                      splits_option, sqrtm_option)
 from .sample import generator_options
 
 
 def _reference(ref: str, trust_first_use: bool):
     """A path or dataset name as is; otherwise a name from the reference manifest."""
-    from ganmetrics import datasets
     if os.path.exists(ref) or datasets.parse_spec(ref) is not None:
         return ref
-    from ganmetrics.refs import load_reference, load_manifest
     if ref in load_manifest():
         return load_reference(ref, trust_first_use)
     raise InputError(f"--ref {ref}: no such file or folder, and not a reference name (see 'ganmetrics refs list')")
 
 
-@main.command()
+@click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--ref", "reference", required=True, metavar="REF",
               help="Reference: image folder/array, statistics .npz (FID only), dataset name (cifar10:train) or "
@@ -44,9 +45,9 @@ def _reference(ref: str, trust_first_use: bool):
 @click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95, show_default=True,
               help="Level of the paired-bootstrap intervals and significance tests.")
 @click.option("--no-ci", is_flag=True, help="Point values and ranks only (no bootstrap).")
-@click.option("--n-boot", type=click.IntRange(min=2), default=100, show_default=True,
+@click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
               help="Bootstrap resamples (each recomputes every metric of every input).")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of KID subsets and bootstrap.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Seed of KID subsets and bootstrap.")
 @splits_option
 @apply(kid_options)
 @apply(prdc_options)
@@ -57,13 +58,13 @@ def _reference(ref: str, trust_first_use: bool):
               help="Checkpoint inputs: images sampled on the fly.")
 @click.option("--sample-seed", type=int, default=0, show_default=True, help="Checkpoint inputs: latent seed.")
 @generator_options
-@click.option("-o", "--out", type=click.Path(file_okay=False), default=None,
-              help="Report folder: report.html, report.md, results.csv, results.json, grids/, plots/.")
+@output_option(dir_okay=True, file_okay=False,
+               help="Report folder: report.html, report.md, results.csv, results.json, grids/, plots/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
 @extractor_options
 def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boot, seed, splits, subsets,
             subset_size, k_pr, k_dc, no_cache, force, sqrtm, n_samples, sample_seed, factory, factory_kwargs, key,
-            z_dim, truncation, output_range, trust_checkpoint, out, as_json, opts: ExtractorOptions):
+            z_dim, truncation, output_range, trust_checkpoint, output, as_json, runner: FeatureRunner):
     """Compare sample sets or checkpoints against one reference: values with bootstrap intervals,
     ranks, and whether the best is significantly better than each other input.
 
@@ -79,18 +80,17 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
       ganmetrics compare samples/*/ --ref real/ --metrics fid,kid,prdc --ci 0.95 -o report/
       ganmetrics compare runs/wgan/ckpt_*.pt --ref shapes32:test --n 2000 --metrics fid,kid -o report/
     """
-    from ganmetrics.report.compare import SamplerOptions, compare as run_compare
-    from ganmetrics.report.render import records, render_text, write_report
+    out = output
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         check_writable(Path(out) / "report.html")
     sampler = SamplerOptions(n_samples, sample_seed, factory, factory_kwargs, z_dim, key, truncation, output_range,
                              trust_checkpoint)
-    quiet = not opts.progress
+    quiet = not runner.extraction.progress
     result = run_compare(list(inputs), _reference(reference, trust_first_use), metrics,
                          names=names.split(",") if names else None, ci=None if no_ci else ci, n_boot=n_boot,
                          seed=seed, splits=splits, kid_subsets=subsets, kid_subset_size=subset_size, k_pr=k_pr,
-                         k_dc=k_dc, cache=not no_cache, force=force, sqrtm=sqrtm, sampler=sampler, opts=opts,
+                         k_dc=k_dc, cache=not no_cache, force=force, sqrtm=sqrtm, sampler=sampler, runner=runner,
                          progress=None if quiet else (lambda m: click.echo(m, err=True)))
     if as_json:
         click.echo(to_json({"metadata": result.metadata, "results": records(result)}))
@@ -101,24 +101,7 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
         click.echo(f"report written to {Path(out) / 'report.html'}", err=True)
 
 
-def _read_runs(paths) -> pd.DataFrame:
-    frames = []
-    for p in paths:
-        path = Path(p)
-        try:
-            if path.suffix == ".json":
-                data = json.loads(path.read_text())
-                frames.append(pd.DataFrame(data["results"] if isinstance(data, dict) and "results" in data else data))
-            else:
-                frames.append(pd.read_csv(path))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (ValueError, KeyError, pd.errors.ParserError) as e:
-            raise InputError(f"{path}: not a runs table ({str(e).splitlines()[0][:100]})") from None
-    return pd.concat(frames, ignore_index=True)
-
-
-@main.command()
+@click.command()
 @click.argument("runs", nargs=-1, required=True, metavar="RUNS.csv...")
 @click.option("--metric", default="fid", show_default=True, help="Column with each run's score.")
 @click.option("--by", default="model", show_default=True, help="Column naming each run's model.")
@@ -129,9 +112,9 @@ def _read_runs(paths) -> pd.DataFrame:
 @click.option("--n-boot", type=click.IntRange(min=2), default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--higher-is-better", is_flag=True, help="For a score column that is not a known metric.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="Plot (PNG).")
+@output_option(help="Plot (PNG).")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), default=None, help="Curves as CSV.")
-def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, out, csv_out):
+def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, output, csv_out):
     """Expected best score against the number of runs per model (Lucic et al. 2018), so that
     models are compared at equal budget rather than by their single best run.
 
@@ -143,13 +126,12 @@ def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, out
     Example:
       ganmetrics budget sweep.csv --metric fid --by model -o budget.png
     """
-    from ganmetrics.report.budget import budget_table
-    from ganmetrics.report.plots import budget_png
+    out = output
     for path in (out, csv_out):
         if path:
             check_writable(path)
-    lower = LOWER_IS_BETTER.get(metric, True) and not higher_is_better
-    table = budget_table(_read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed)
+    lower = (registry.lower_is_better(metric) if metric in registry.metric_names() else True) and not higher_is_better
+    table = budget_table(read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed)
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if csv_out:
         with atomic_write(csv_out, "w") as f:

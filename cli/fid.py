@@ -5,22 +5,22 @@ import click
 
 import ganmetrics
 from ganmetrics import distributed
-from ganmetrics.evaluate import ExtractorOptions
+from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import check_writable
 
-from .common import emit_json, extractor_options, ref_options, resolve_inputs, sqrtm_option
-from .main import main
+from .options import extractor_options, output_option, ref_options, resolve_inputs, sqrtm_option
+from .output import echo_results, output_options
 
 
-@main.command()
+@click.command()
 @click.argument("inputs", nargs=-1, metavar="A B")
 @ref_options
 @extractor_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of 'FID: value'.")
+@output_options
 @click.option("--force", is_flag=True,
               help="Compare statistics even if their extractor, weights or resize mode differ.")
 @sqrtm_option
-def fid(inputs, ref, trust_first_use, opts: ExtractorOptions, as_json: bool, force: bool, sqrtm: str):
+def fid(inputs, ref, trust_first_use, runner: FeatureRunner, output: str, force: bool, sqrtm: str):
     """Fréchet Inception Distance between A and B (or between --ref NAME and B).
 
     A and B are image folders, .npy/.npz image arrays, or .npz statistics files (from
@@ -35,20 +35,16 @@ def fid(inputs, ref, trust_first_use, opts: ExtractorOptions, as_json: bool, for
       ganmetrics fid real/ fake/ --resize pytorch-fid --weights pt_inception-2015-12-05-6726825d.pth
     """
     a, b = resolve_inputs(inputs, ref, trust_first_use)
-    result = ganmetrics.fid(a, b, force=force, sqrtm=sqrtm, opts=opts)
-    if as_json:
-        emit_json({"fid": result.value, "n_a": result.n["a"], "n_b": result.n["b"], **result.metadata})
-    else:
-        click.echo(f"FID: {result.value:.4f}")
+    result = ganmetrics.fid(a, b, force=force, sqrtm=sqrtm, runner=runner)
+    echo_results([result], output)
 
 
-@main.command()
+@click.command()
 @click.argument("path")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the .npz (mu, sigma, n, metadata); written atomically.")
+@output_option(required=True, help="Where to write the .npz (mu, sigma, n, metadata); written atomically.")
 @extractor_options
-def stats(path: str, output: str, opts: ExtractorOptions):
-    """Save the Inception pool3 statistics of PATH (a folder or image array) to an .npz.
+def stats(path: str, output: str, runner: FeatureRunner):
+    """Save the feature statistics of PATH (a folder or image array) to an .npz.
 
     The file holds 'mu' and 'sigma' (the keys TTUR and pytorch-fid use), 'n', and the
     metadata that produced it (extractor, weights sha256, resize mode, package version).
@@ -58,7 +54,7 @@ def stats(path: str, output: str, opts: ExtractorOptions):
       ganmetrics stats real/ -o real.npz && ganmetrics fid real.npz fake/
     """
     check_writable(output)  # before the long part, not after it
-    result = ganmetrics.compute_stats(path, opts=opts)
+    result = ganmetrics.compute_stats(path, runner=runner)
     if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
         result.save(output)
         click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)

@@ -4,50 +4,14 @@ from __future__ import annotations
 import click
 
 import ganmetrics
-from ganmetrics.evaluate import METRICS, ExtractorOptions
-from ganmetrics.metrics.kid import DEFAULT_SEED
+from ganmetrics.features.runner import FeatureRunner
 
-from .common import extractor_options, ref_options, resolve_inputs, sqrtm_option
-from .main import main
+from .options import (apply, cache_option, ci_options, extractor_options, kid_options, parse_metrics, prdc_options,
+                      ref_options, resolve_inputs, seed_option, splits_option, sqrtm_option)
 from .output import echo_results, output_options
 
-seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
-                           help="Seed of every random choice (KID subsets, bootstrap).")
-cache_option = click.option("--cache", is_flag=True,
-                            help="Reuse and keep extracted features in the cache folder (keyed by the input's "
-                                 "files, weights and preprocessing).")
-splits_option = click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True,
-                             help="IS: number of consecutive splits (original code: 10).")
-kid_options = [
-    click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="KID: subsets."),
-    click.option("--subset-size", type=click.IntRange(min=2), default=1000, show_default=True,
-                 help="KID: samples per subset (capped at the smaller input, with a warning)."),
-]
-prdc_options = [
-    click.option("--k-pr", type=click.IntRange(min=1), default=3, show_default=True,
-                 help="Precision/recall: k of the k-NN balls."),
-    click.option("--k-dc", type=click.IntRange(min=1), default=5, show_default=True,
-                 help="Density/coverage: k of the k-NN balls."),
-]
-ci_options = [
-    click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                 help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
-                      "sample sizes; it contains the estimate (subsampling: costs about --n-boot times the "
-                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
-    click.option("--n-boot", type=click.IntRange(min=2), default=100, show_default=True,
-                 help="Resampling replicates for --ci."),
-]
 
-
-def apply(options):
-    def decorator(f):
-        for option in reversed(options):
-            f = option(f)
-        return f
-    return decorator
-
-
-@main.command("is")
+@click.command("is")
 @click.argument("path")
 @splits_option
 @apply(ci_options)
@@ -55,7 +19,7 @@ def apply(options):
 @cache_option
 @extractor_options
 @output_options
-def inception_score(path, splits, ci, n_boot, seed, cache, opts: ExtractorOptions, output):
+def inception_score(path, splits, ci, n_boot, seed, cache, runner: FeatureRunner, output):
     """Inception Score of the images in PATH: mean ± std over --splits.
 
     As in the original code: softmax of the bias-free 1008-way logits, consecutive splits in
@@ -66,11 +30,11 @@ def inception_score(path, splits, ci, n_boot, seed, cache, opts: ExtractorOption
       ganmetrics is fake/               # IS: 8.1234 ± 0.0912
     """
     results = ganmetrics.evaluate(path, None, ["is"], splits=splits, ci=ci, n_boot=n_boot, seed=seed,
-                                  cache=cache, opts=opts)
+                                  cache=cache, runner=runner)
     echo_results(results, output)
 
 
-@main.command()
+@click.command()
 @click.argument("a")
 @click.argument("b")
 @apply(kid_options)
@@ -79,7 +43,7 @@ def inception_score(path, splits, ci, n_boot, seed, cache, opts: ExtractorOption
 @cache_option
 @extractor_options
 @output_options
-def kid(a, b, subsets, subset_size, ci, n_boot, seed, cache, opts: ExtractorOptions, output):
+def kid(a, b, subsets, subset_size, ci, n_boot, seed, cache, runner: FeatureRunner, output):
     """Kernel Inception Distance between A (real) and B: unbiased MMD² with the cubic kernel
     (x·y/d + 1)³, mean ± std over random subsets.
 
@@ -88,11 +52,11 @@ def kid(a, b, subsets, subset_size, ci, n_boot, seed, cache, opts: ExtractorOpti
       ganmetrics kid real/ fake/        # KID: 0.012345 ± 0.000456
     """
     results = ganmetrics.evaluate(a, b, ["kid"], kid_subsets=subsets, kid_subset_size=subset_size, ci=ci,
-                                  n_boot=n_boot, seed=seed, cache=cache, opts=opts)
+                                  n_boot=n_boot, seed=seed, cache=cache, runner=runner)
     echo_results(results, output)
 
 
-@main.command()
+@click.command()
 @click.argument("a")
 @click.argument("b")
 @apply(prdc_options)
@@ -101,7 +65,7 @@ def kid(a, b, subsets, subset_size, ci, n_boot, seed, cache, opts: ExtractorOpti
 @cache_option
 @extractor_options
 @output_options
-def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, opts: ExtractorOptions, output):
+def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, runner: FeatureRunner, output):
     """Precision, recall (k-NN manifolds, --k-pr), density and coverage (--k-dc) of B against A (real).
 
     \b
@@ -109,23 +73,16 @@ def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, opts: ExtractorOptions, outp
       ganmetrics prdc real/ fake/ --ci 0.95
     """
     results = ganmetrics.evaluate(a, b, ["prdc"], k_pr=k_pr, k_dc=k_dc, ci=ci, n_boot=n_boot, seed=seed,
-                                  cache=cache, opts=opts)
+                                  cache=cache, runner=runner)
     echo_results(results, output)
 
 
-def parse_metrics(ctx, param, value: str) -> list[str]:
-    names = [m.strip().lower() for m in value.split(",") if m.strip()]
-    bad = [m for m in names if m not in METRICS]
-    if bad or not names:
-        raise click.BadParameter(f"unknown metric(s) {', '.join(bad) or '(none)'}; choose from {','.join(METRICS)}")
-    return names
-
-
-@main.command("eval")
+@click.command("eval")
 @click.argument("inputs", nargs=-1, metavar="A B")
 @ref_options
 @click.option("--metrics", default="fid,is,kid,prdc", show_default=True, callback=parse_metrics,
-              help="Comma-separated: fid, is (on B), kid, prdc.")
+              help="Comma-separated metric names: fid, is (on B), kid, prdc (= precision, recall, density, "
+                   "coverage), or any registered metric.")
 @splits_option
 @apply(kid_options)
 @apply(prdc_options)
@@ -137,7 +94,7 @@ def parse_metrics(ctx, param, value: str) -> list[str]:
 @extractor_options
 @output_options
 def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed,
-                 cache, force, sqrtm, opts: ExtractorOptions, output):
+                 cache, force, sqrtm, runner: FeatureRunner, output):
     """Every requested metric between A (real) and B (generated) from one extraction per input.
 
     \b
@@ -150,5 +107,5 @@ def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_
     a, b = resolve_inputs(inputs, ref, trust_first_use)
     results = ganmetrics.evaluate(a, b, metrics, splits=splits, kid_subsets=subsets, kid_subset_size=subset_size,
                                   k_pr=k_pr, k_dc=k_dc, ci=ci, n_boot=n_boot, seed=seed, cache=cache,
-                                  force=force, sqrtm=sqrtm, opts=opts)
+                                  force=force, sqrtm=sqrtm, runner=runner)
     echo_results(results, output)

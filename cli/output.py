@@ -1,4 +1,5 @@
-"""Formatting Results: a human table, one JSON object, or one CSV row (with a header)."""
+"""Formatting Results: a human table, one JSON object, or one CSV row (with a header). Labels
+and number formats come from the metric registry; every command prints the same shape."""
 from __future__ import annotations
 
 import csv
@@ -7,19 +8,18 @@ import io
 import click
 
 from ganmetrics.io import to_json
+from ganmetrics.metrics import registry
 from ganmetrics.result import Result
 
-LABELS = {"fid": "FID", "is": "IS", "kid": "KID", "precision": "precision", "recall": "recall",
-          "density": "density", "coverage": "coverage"}
-DECIMALS = {"kid": 6}
 
-
-def fmt(name: str, v: float) -> str:
-    return f"{v:.{DECIMALS.get(name, 4)}f}"
+def _scalar(v) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
 
 
 def flat(results: list[Result]) -> dict:
-    """One flat mapping: metric values, `<metric>_std`, `<metric>_ci_low/high`, counts, provenance."""
+    """One flat mapping: metric values, ``<metric>_std``, ``<metric>_ci_low/high``, ``n_<side>``,
+    then the metadata: keys on which every result agrees as they are, the others prefixed by
+    their metric (``precision_k``, ``density_k``)."""
     row: dict = {}
     for r in results:
         row[r.metric] = r.value
@@ -32,10 +32,15 @@ def flat(results: list[Result]) -> dict:
     for r in results:
         for side, n in r.n.items():
             row.setdefault(f"n_{side}", n)
-    meta = results[0].metadata if results else {}
-    for key in ("extractor", "resize", "weights_sha256", "layout", "seed", "ci", "n_boot", "ganmetrics_version"):
-        if key in meta:
-            row[key] = meta[key]
+    keys = list(dict.fromkeys(k for r in results for k, v in r.metadata.items() if _scalar(v)))
+    for key in keys:
+        values = [r.metadata.get(key) for r in results]
+        if all(v == values[0] for v in values) and all(key in r.metadata for r in results):
+            row.setdefault(key, values[0])
+        else:
+            for r in results:
+                if key in r.metadata:
+                    row[f"{r.metric}_{key}"] = r.metadata[key]
     return row
 
 
@@ -55,15 +60,16 @@ def echo_results(results: list[Result], output: str) -> None:
 
 def table(results: list[Result]) -> str:
     lines = []
+    width = max((len(registry.label(r.metric)) + 2 for r in results), default=0)
     for r in results:
-        text = f"{LABELS.get(r.metric, r.metric) + ':':<11}{fmt(r.metric, r.value)}"
+        text = f"{registry.label(r.metric) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
         if r.std is not None:
-            text += f" ± {fmt(r.metric, r.std)}"
+            text += f" ± {registry.fmt(r.metric, r.std)}"
         elif r.metadata.get("std_undefined"):
             text += f" ± n/a ({r.metadata['std_undefined']}: std undefined)"
         if r.interval is not None:
             level = r.metadata.get("ci", 0.95)
-            text += f"   {level:.0%} CI [{fmt(r.metric, r.interval[0])}, {fmt(r.metric, r.interval[1])}]"
+            text += f"   {level:.0%} CI [{registry.fmt(r.metric, r.interval[0])}, {registry.fmt(r.metric, r.interval[1])}]"
         lines.append(text)
     return "\n".join(lines)
 

@@ -6,10 +6,8 @@ import click
 from ganmetrics import refs as registry
 from ganmetrics.io import to_json
 
-from .main import main
 
-
-@main.group()
+@click.group()
 def refs():
     """Known reference statistics (reference_stats/manifest.toml): list and fetch them."""
 

@@ -6,9 +6,9 @@ import sys
 import click
 from tqdm import tqdm
 
-from ganmetrics import sampling
+from ganmetrics import generators as sampling
 
-from .main import main
+from .options import output_option
 
 
 def generator_options(f):
@@ -36,18 +36,17 @@ def generator_options(f):
     return f
 
 
-@main.command()
+@click.command()
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="Generator checkpoint (.pt).")
 @generator_options
 @click.option("--n", "n", type=click.IntRange(min=1), default=10000, show_default=True, help="Images to generate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latents.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=250, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("-o", "--out", required=True, type=click.Path(),
-              help="A new (or empty) folder for PNGs, or a file ending in .npz.")
+@output_option(required=True, dir_okay=True, help="A new (or empty) folder for PNGs, or a file ending in .npz.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sample(checkpoint, factory, factory_kwargs, key, z_dim, truncation, output_range, trust_checkpoint, n, seed,
-           batch_size, device, out, quiet):
+           batch_size, device, output, quiet):
     """Generate --n images from a generator checkpoint into a PNG folder or an .npz.
 
     The checkpoint is loaded with torch.load(weights_only=True): tensors only, nothing in it
@@ -59,8 +58,8 @@ def sample(checkpoint, factory, factory_kwargs, key, z_dim, truncation, output_r
       ganmetrics sample --generator mypkg.models:make_generator --kwargs '{"z_dim": 128}' \\
           --checkpoint ckpt_010000.pt --n 10000 --truncation 1.0 -o samples/010000.npz
     """
-    from ganmetrics.features import resolve_device
-    out_path = sampling.check_output(out)  # before any work
+    from ganmetrics.config import resolve_device
+    out_path = sampling.check_output(output)  # before any work
     generator = sampling.load_generator(checkpoint, factory, factory_kwargs, z_dim, key, trust_checkpoint,
                                         str(resolve_device(device)))
     with tqdm(total=n, desc="sampling", unit="img", file=sys.stderr, leave=False,

@@ -13,7 +13,8 @@ import os
 import torch
 import torch.distributed as dist
 
-from .sources import ImageSource
+from .inputs.sources import ImageSource
+from .stats import GaussianStats
 
 
 def launched() -> bool:
@@ -97,7 +98,6 @@ def reduce_stats(stats):
     """A GaussianStats holding the sums of every rank's GaussianStats."""
     if not active():
         return stats
-    from .stats import GaussianStats
     n, s, outer = all_reduce_sums(*stats.sums())
     total = GaussianStats(stats.dim, stats.metadata, device=s.device)
     total.n, total._sum, total._outer = n, s, outer

@@ -127,7 +127,7 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False, flag: str = "-
     unpickle, and only when the user asked for it (``flag``).
     """
     from pickle import UnpicklingError  # only the exception type; nothing is unpickled with pickle
-    import torch
+    import torch  # here: io is imported by light code paths (JSON, atomic writes) that need no torch
     if not Path(path).is_file():
         raise InputError(f"{path}: no such checkpoint file")
     try:

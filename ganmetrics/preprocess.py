@@ -20,11 +20,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .config import DEFAULTS, RESIZE_MODES
 from .errors import InputError
 
 INCEPTION_SIZE = 299
-RESIZE_MODES = ("tf1", "pytorch-fid")
-DEFAULT_RESIZE = "tf1"
+DEFAULT_RESIZE = DEFAULTS.resize
 
 
 def check_mode(mode: str) -> str:

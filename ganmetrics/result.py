@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-#: which direction is better, per metric name
-LOWER_IS_BETTER = {"fid": True, "kid": True, "is": False, "precision": False, "recall": False,
-                   "density": False, "coverage": False}
-
-
 @dataclass
 class Result:
     metric: str

@@ -90,3 +90,11 @@ def assert_one_line_error(result, *fragments):
     assert "Traceback" not in result.output
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+def runner_for(**settings):
+    """A FeatureRunner from Extraction/InputPolicy keywords (weights=..., device="cpu", workers=0)."""
+    from ganmetrics.evaluation import make_runner
+    runner, rest = make_runner(**settings)
+    assert not rest, rest
+    return runner

@@ -127,7 +127,7 @@ def write_idx_mnist(root, n_train=6, n_test=4):
 
 def test_dataset_by_name_from_a_local_copy(tmp_path, weights_file):
     images = write_idx_mnist(tmp_path / "data")
-    from ganmetrics.sources import open_images
+    from ganmetrics.inputs.open import open_images
     src = open_images("mnist:test", root=tmp_path / "data")
     assert src.name == "mnist:test" and len(src) == 4
     assert np.array_equal(src.array[:, 0], images["t10k"]) and np.array_equal(src.array[:, 1], images["t10k"])
@@ -147,7 +147,7 @@ def test_missing_dataset_copy_says_where_to_put_it(tmp_path):
 
 
 def test_bundled_shapes32_by_name():
-    from ganmetrics.sources import open_images
+    from ganmetrics.inputs.open import open_images
     from ganmetrics.train.data import shapes32
     src = open_images("shapes32:test")
     assert len(src) == 2000 and np.array_equal(src.array[:5], shapes32(5, seed=1).transpose(0, 3, 1, 2))

@@ -21,9 +21,18 @@ logits N x 1008 (the classifier *with* its bias).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..config import DEFAULTS, resolve_device
+from ..errors import WeightsError
+from ..preprocess import INCEPTION_SIZE, check_mode, preprocess
+from .base import Extractor
+from .weights import find_weights, sha256_of
 
 NUM_CLASSES = 1008
 POOL3_DIM = 2048
@@ -198,3 +207,73 @@ class FIDInceptionV3(nn.Module):
             x = block(x)
         pool3 = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return pool3, self.fc(pool3)
+
+
+# ----------------------------------------------------------------------------- the extractor
+
+
+class InceptionExtractor(Extractor):
+    """The FID Inception-v3 as an extractor: ``pool3`` (2048, the FID/KID/PR features), ``logits``
+    (1008, with the classifier bias) and ``logits_unbiased`` (1008, without it: the original
+    Inception Score code takes softmax(pool3 @ W))."""
+
+    name = DEFAULTS.features
+    outputs = {"pool3": POOL3_DIM, "logits": NUM_CLASSES, "logits_unbiased": NUM_CLASSES}
+    roles = {"features": "pool3", "logits": "logits_unbiased"}
+    input_size = (INCEPTION_SIZE, INCEPTION_SIZE)
+
+    def __init__(self, model: FIDInceptionV3, resize: str, device: torch.device, weights_sha256: str,
+                 channels_last: bool = False):
+        self.model, self.preprocessing, self.device = model, resize, device
+        self.weights_sha256, self.channels_last = weights_sha256, channels_last
+
+    @property
+    def resize(self) -> str:
+        return self.preprocessing
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        return preprocess(images, self.preprocessing)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        pool3, logits = self.model(x)
+        return {"pool3": pool3, "logits": logits, "logits_unbiased": pool3 @ self.model.fc.weight.T}
+
+
+def load_inception(weights: str | Path | None = None, device="auto", resize: str = DEFAULTS.resize,
+                   channels_last: bool = True) -> InceptionExtractor:
+    """The FID Inception-v3 with pytorch-fid's weights file format
+    (``pt_inception-2015-12-05-6726825d.pth``; found, downloaded and verified by ``weights.py``).
+
+    ``channels_last`` runs the convolutions in NHWC layout (faster in oneDNN and cuDNN); the
+    features differ from NCHW's by float32 rounding only (about 1e-6 relative, inside the parity
+    tolerances; see docs/benchmarks.md). Raises ``WeightsError`` for a file that is not these
+    weights, ``InputError`` for an unknown resize mode or device."""
+    check_mode(resize)
+    path = find_weights(weights)
+    sha = _cached_sha256(str(path), path.stat().st_size, path.stat().st_mtime_ns)
+    model = FIDInceptionV3()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a truncated or foreign file
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise WeightsError(f"{path}: not a loadable weights file ({first[:200]})") from None
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path}: expected a state dict, found {type(state).__name__}")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        missing = [k for k in model.state_dict() if k not in state]
+        unexpected = [k for k in state if k not in model.state_dict()]
+        detail = (f"{len(missing)} missing keys (e.g. {missing[:2]}), {len(unexpected)} unexpected"
+                  if missing or unexpected else str(e).splitlines()[-1].strip())
+        raise WeightsError(f"{path}: not FID Inception-v3 weights ({detail})") from None
+    dev = resolve_device(device)
+    model.eval().requires_grad_(False).to(dev)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    return InceptionExtractor(model, resize, dev, sha, channels_last)
+
+
+@lru_cache(maxsize=8)
+def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_of(path)

@@ -8,7 +8,7 @@ from ..errors import InputError
 
 def as_features(x, name: str, min_samples: int = 1) -> np.ndarray:
     try:
-        import torch
+        import torch  # here: the metric functions take numpy arrays and need torch only for tensors
         if isinstance(x, torch.Tensor):
             x = x.detach().cpu().numpy()
     except ImportError:  # pragma: no cover

@@ -21,10 +21,10 @@ median (which removes the scheme's bias and keeps the estimate inside)::
 
 Schemes (``replicates``; ``METHODS`` says which each metric uses):
 
-* ``"two-size"`` (the default for FID, IS, P/R/D/C): half- and quarter-samples without
+* ``"two-size"`` (FID): half- and quarter-samples without
   replacement; the half-sample deviations are rescaled so that their variance is the one
   extrapolated to N (``two_size_variance``: linear + degenerate-quadratic terms).
-* ``"half"``: half-sampling, i.e. the delete-d jackknife with d = N/2 (Shao & Wu, Ann. Statist.
+* ``"half"`` (IS, P/R/D/C, and compare's paired differences): half-sampling, i.e. the delete-d jackknife with d = N/2 (Shao & Wu, Ann. Statist.
   1989; subsampling without replacement, Politis & Romano 1994). For a √N-rate statistic with
   per-row variance σ², θ̂ on m rows drawn without replacement from the N varies by about
   σ²/m · (N - m)/N, which at m = N/2 is σ²/N = Var(θ̂_N): no rescaling, no duplicated row.
@@ -58,8 +58,8 @@ SCHEMES = ("half", "quarter", "bootstrap")
 
 #: interval method per metric, chosen by measured coverage (docs/metrics.md, "Intervals"):
 #: "two-size" = half- and quarter-sampling with the variance extrapolated to N (``two_size_variance``)
-METHODS = {"fid": "two-size", "is": "two-size", "kid": "closed-form", "precision": "two-size",
-           "recall": "two-size", "density": "two-size", "coverage": "two-size"}
+METHODS = {"fid": "two-size", "is": "half", "kid": "closed-form", "precision": "half",
+           "recall": "half", "density": "half", "coverage": "half"}
 
 #: the range each metric's expectation can take (the interval is clipped to it)
 BOUNDS = {"fid": (0.0, math.inf), "is": (1.0, math.inf), "kid": (-math.inf, math.inf),
@@ -375,10 +375,8 @@ def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc:
     if min(len(real), len(fake)) // 4 < max(k_pr, k_dc) + 1:
         raise InputError(f"P/R/D/C intervals need at least {4 * (max(k_pr, k_dc) + 1)} samples per input "
                          f"(k-NN on quarter samples), got {min(len(real), len(fake))}")
-    half = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed, "half", device)
-    quarter = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed + 1, "quarter", device)
-    return {m: centered_interval(estimates[m], half[m], level, BOUNDS[m], scale=two_size_scale(half[m], quarter[m]))
-            for m in estimates}
+    half = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed, METHODS["precision"], device)
+    return {m: centered_interval(estimates[m], half[m], level, BOUNDS[m]) for m in estimates}
 
 
 __all__ = ["METHODS", "BOUNDS", "SCHEMES", "replicates", "centered_interval", "resampled_interval",

@@ -13,11 +13,12 @@ import warnings
 import numpy as np
 from scipy import linalg
 
+from ..config import DEFAULTS, SQRTM_METHODS
 from ..errors import InputError
 
 
-METHODS = ("eigvals", "scipy", "eigh")
-DEFAULT_METHOD = "eigvals"
+METHODS = SQRTM_METHODS
+DEFAULT_METHOD = DEFAULTS.sqrtm
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, imag_tol: float = 1e-3,

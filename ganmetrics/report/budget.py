@@ -14,6 +14,9 @@ scores with replacement, recompute the curve).
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -71,3 +74,22 @@ def budget_table(runs: pd.DataFrame, metric: str, by: str, max_budget: int | Non
         c.insert(1, "runs", len(g))
         curves.append(c)
     return pd.concat(curves, ignore_index=True)
+
+
+def read_runs(paths) -> pd.DataFrame:
+    """One table of runs from CSV files and/or results.json files (``ganmetrics compare`` writes
+    ``{"results": [...]}``); ``InputError`` names a missing or unreadable file."""
+    frames = []
+    for p in paths:
+        path = Path(p)
+        try:
+            if path.suffix == ".json":
+                data = json.loads(path.read_text())
+                frames.append(pd.DataFrame(data["results"] if isinstance(data, dict) and "results" in data else data))
+            else:
+                frames.append(pd.read_csv(path))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (ValueError, KeyError, pd.errors.ParserError) as e:
+            raise InputError(f"{path}: not a runs table ({str(e).splitlines()[0][:100]})") from None
+    return pd.concat(frames, ignore_index=True)

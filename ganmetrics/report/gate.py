@@ -40,27 +40,37 @@ measured false-alarm rate is in docs/gate.md. Re-running a gate on its baseline'
 therefore passes, and two sample sets from one distribution fail at most 1 - ci of the time.
 Without ``ci`` the point values are compared.
 
+Every key is checked before any work starts (type, range, finiteness; the file and key named in
+one line), and every path in the file (``real``, ``fake``, ``weights``, the baseline ``file``) is
+resolved against the config file's folder. Unknown keys are refused (a typo never silently
+falls back to a default).
+
 Exit codes: 0 all checks pass, 1 a check fails, 2 the gate cannot run (bad config, missing input).
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import DEFAULTS
 from ..errors import InputError
-from ..io import atomic_write
+from ..evaluation import evaluate
+from ..io import atomic_write, check_writable
+from ..metrics import registry
 from ..metrics.bootstrap import difference_test, sd_from_interval
-from ..result import LOWER_IS_BETTER, Result
+from ..preprocess import RESIZE_MODES
+from ..refs import load_reference
+from ..result import Result
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
 
 
 @dataclass
@@ -70,27 +80,140 @@ class Check:
     message: str
 
 
+@dataclass
+class GateReport:
+    """What ``run_gate`` returns: every check, the Results they judged, and the config read."""
+
+    checks: list[Check]
+    results: list[Result]
+    config: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+# ----------------------------------------------------------------------------- config validation
+
+#: [inputs] key -> (kind, check) ; kind: "path", "str", "int", "number", "bool", "metrics", "level"
+_INPUT_KEYS = {
+    "real": "path", "fake": "path", "ref": "str", "metrics": "metrics", "ci": "level", "n_boot": ("int", 2),
+    "seed": ("int", None), "resize": "resize", "weights": "path", "features": "str", "trust_first_use": "bool",
+    "cache": "bool",
+}
+_SECTIONS = {"inputs", "threshold", "regression", "baseline", "samples"}
+
+
+def _fail(path, where: str, message: str):
+    raise InputError(f"{path}: {where} {message}")
+
+
+def _number(path, where, v, *, integer=False, minimum=None, open_min=False) -> float:
+    ok_type = isinstance(v, int) if integer else isinstance(v, (int, float))
+    if isinstance(v, bool) or not ok_type:
+        _fail(path, where, f"must be {'an integer' if integer else 'a number'}, got {v!r}")
+    if not integer and not math.isfinite(v):
+        _fail(path, where, f"must be finite, got {v!r}")
+    if minimum is not None and (v <= minimum if open_min else v < minimum):
+        _fail(path, where, f"must be {'>' if open_min else '>='} {minimum}, got {v!r}")
+    return v
+
+
 def load_config(path: str | os.PathLike) -> dict:
+    """Read and validate a gate TOML file; paths inside it are made absolute against its folder.
+
+    Raises ``InputError`` naming the file and key for anything missing, mistyped, out of range
+    or unknown."""
     try:
         with open(path, "rb") as f:
             config = tomllib.load(f)
     except FileNotFoundError:
         raise InputError(f"{path}: no such gate config") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a gate config") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not valid TOML ({e})") from None
+    return validate_config(config, path)
+
+
+def validate_config(config: dict, path: str | os.PathLike = "<config>") -> dict:
+    """Validate a gate config (the TOML's content as a dict); see ``load_config``."""
+    base = Path(os.path.abspath(path)).parent
+    resolve = lambda p: p if os.path.isabs(p) else str(base / p)  # noqa: E731  relative to the config file
+    unknown = set(config) - _SECTIONS
+    if unknown:
+        _fail(path, f"[{sorted(unknown)[0]}]", f"is not a gate section (use {', '.join(sorted(_SECTIONS))})")
     inputs = config.get("inputs")
     if not isinstance(inputs, dict) or "fake" not in inputs or not ("real" in inputs or "ref" in inputs):
         raise InputError(f"{path}: [inputs] needs fake and real (or ref)")
+    metrics = inputs.get("metrics", ["fid"])
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        _fail(path, "[inputs] metrics", f"must be a list of names like [\"fid\", \"kid\"], got {metrics!r}")
+    try:
+        specs = [registry.get_metric(m) for m in registry.expand(metrics)]
+    except InputError as e:
+        _fail(path, "[inputs] metrics:", str(e))
+    params = registry.param_defaults(specs)
+    for key, v in inputs.items():
+        where = f"[inputs] {key}"
+        kind = _INPUT_KEYS.get(key)
+        if kind is None and key in params:
+            default = params[key]
+            kind = ("int", 1) if isinstance(default, int) and not isinstance(default, bool) else \
+                ("number", None) if isinstance(default, float) else "str"
+        if kind is None:
+            _fail(path, where, f"is not a known key (known: {', '.join(sorted({*_INPUT_KEYS, *params}))})")
+        if kind in ("path", "str") and not isinstance(v, str):
+            _fail(path, where, f"must be a string, got {v!r}")
+        elif kind == "bool" and not isinstance(v, bool):
+            _fail(path, where, f"must be true or false, got {v!r}")
+        elif kind == "level":
+            _number(path, where, v, minimum=0, open_min=True)
+            if v >= 1:
+                _fail(path, where, f"must be a level in (0, 1) such as 0.95, got {v!r}")
+        elif kind == "resize" and v not in RESIZE_MODES:
+            _fail(path, where, f"must be one of {', '.join(RESIZE_MODES)}, got {v!r}")
+        elif isinstance(kind, tuple):
+            _number(path, where, v, integer=kind[0] == "int", minimum=kind[1])
+        if key == "sqrtm" and v not in registry.SQRTM_CHOICES:
+            _fail(path, where, f"must be one of {', '.join(registry.SQRTM_CHOICES)}, got {v!r}")
+    for key in ("real", "fake", "weights"):
+        if key in inputs and ":" not in inputs[key][2:]:  # not a dataset name like cifar10:train
+            inputs[key] = resolve(inputs[key])
+    computed = {s.name for s in specs}
     for section in ("threshold", "regression"):
-        for item in config.get(section, []):
+        items = config.get(section, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            _fail(path, f"[[{section}]]", "must be an array of tables ([[" + section + "]] blocks)")
+        for item in items:
             metric = item.get("metric")
-            if metric not in LOWER_IS_BETTER:
-                raise InputError(f"{path}: [[{section}]] metric {metric!r} is not one of {', '.join(LOWER_IS_BETTER)}")
+            if metric not in computed:
+                _fail(path, f"[[{section}]] metric", f"{metric!r} is not among the metrics [inputs] computes "
+                      f"({', '.join(sorted(computed))})")
             keys = {"min", "max"} if section == "threshold" else {"max_increase"}
-            if not keys & set(item) or any(not isinstance(item[k], (int, float)) for k in keys & set(item)):
-                raise InputError(f"{path}: [[{section}]] for {metric} needs a number for {' or '.join(sorted(keys))}")
-    if config.get("regression") and "file" not in config.get("baseline", {}):
+            extra = set(item) - keys - {"metric"}
+            if extra:
+                _fail(path, f"[[{section}]] {sorted(extra)[0]}", f"is not a known key (use metric, {', '.join(sorted(keys))})")
+            if not keys & set(item):
+                _fail(path, f"[[{section}]] for {metric}", f"needs a number for {' or '.join(sorted(keys))}")
+            for k in keys & set(item):
+                _number(path, f"[[{section}]] {metric} {k}", item[k], minimum=0 if k == "max_increase" else None)
+    baseline = config.get("baseline")
+    if baseline is not None:
+        if not isinstance(baseline, dict) or not isinstance(baseline.get("file"), str):
+            _fail(path, "[baseline] file", "must be a string path")
+        baseline["file"] = resolve(baseline["file"])
+    if config.get("regression") and baseline is None:
         raise InputError(f"{path}: [[regression]] checks need [baseline] file = ...")
+    samples = config.get("samples", {})
+    if not isinstance(samples, dict) or set(samples) - {"min_n"}:
+        _fail(path, "[samples]", "takes only min_n")
+    if "min_n" in samples:
+        _number(path, "[samples] min_n", samples["min_n"], integer=True, minimum=1)
     return config
 
 
@@ -124,7 +247,7 @@ def run_checks(config: dict, results: list[Result], baseline: dict | None) -> li
         metric = item["metric"]
         if metric not in by_name:
             raise InputError(f"threshold on {metric}, which [inputs] metrics does not compute")
-        r, lower = by_name[metric], LOWER_IS_BETTER[metric]
+        r, lower = by_name[metric], registry.lower_is_better(metric)
         judged = _worst(r, lower, noise_aware)
         ok = (item.get("max") is None or judged <= item["max"]) and (item.get("min") is None or judged >= item["min"])
         bound = f"<= {item['max']}" if "max" in item else f">= {item['min']}"
@@ -139,7 +262,10 @@ def run_checks(config: dict, results: list[Result], baseline: dict | None) -> li
         metric = item["metric"]
         if metric not in by_name or baseline is None or metric not in baseline:
             raise InputError(f"regression on {metric}: missing in the results or in the baseline file")
-        r, lower = by_name[metric], LOWER_IS_BETTER[metric]
+        r, lower = by_name[metric], registry.lower_is_better(metric)
+        if not isinstance(baseline[metric], (int, float)) or isinstance(baseline[metric], bool) \
+                or not math.isfinite(baseline[metric]):
+            raise InputError(f"baseline: {metric} = {baseline[metric]!r} is not a finite number")
         worse_by = (r.value - baseline[metric]) if lower else (baseline[metric] - r.value)
         how = ""
         judged = worse_by
@@ -186,3 +312,30 @@ def load_baseline(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict):
         raise InputError(f"{path}: baseline must be a JSON object like 'ganmetrics eval --json' prints")
     return data
+
+
+def run_gate(config, *, weights: str | None = None, device: str = DEFAULTS.device, workers: int | None = None,
+             junit: str | os.PathLike | None = None, runner=None) -> GateReport:
+    """Run a gate: validate ``config`` (a TOML path or an already validated dict), compute its
+    metrics (one extraction per input), judge every check, and write ``junit`` when given.
+
+    ``weights``/``device``/``workers`` override the config's ``weights`` and the defaults. Output
+    paths are checked before the extraction. Raises ``InputError`` for a bad config or input."""
+    config = load_config(config) if isinstance(config, (str, os.PathLike)) else config
+    if junit is not None:
+        check_writable(junit)
+    inputs = config["inputs"]
+    real = load_reference(inputs["ref"], inputs.get("trust_first_use", False)) if "ref" in inputs else inputs["real"]
+    baseline = load_baseline(config["baseline"]["file"]) if "baseline" in config else None
+    specs = [registry.get_metric(m) for m in registry.expand(inputs.get("metrics", ["fid"]))]
+    params = {k: inputs[k] for k in registry.param_defaults(specs) if k in inputs and k != "seed"}
+    settings = {k: v for k, v in {"weights": weights or inputs.get("weights"), "device": device, "workers": workers,
+                                  "resize": inputs.get("resize"), "features": inputs.get("features")}.items()
+                if v is not None}
+    results = evaluate(real, inputs["fake"], [s.name for s in specs], ci=inputs.get("ci"),
+                       n_boot=inputs.get("n_boot", DEFAULTS.n_boot), seed=inputs.get("seed", DEFAULTS.seed),
+                       cache=inputs.get("cache", False), runner=runner, **({} if runner else settings), **params)
+    checks = run_checks(config, results, baseline)
+    if junit is not None:
+        write_junit(junit, checks)
+    return GateReport(checks, results, config)

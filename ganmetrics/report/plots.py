@@ -6,9 +6,12 @@ import io
 import numpy as np
 import pandas as pd
 
-from ..result import LOWER_IS_BETTER
+from ..metrics import registry
 
-LABELS = {"fid": "FID", "kid": "KID", "is": "IS"}
+
+def _lower(metric: str) -> bool:
+    """Lower is better for a registered metric that says so, and for unknown score columns."""
+    return registry.get_metric(metric).lower_is_better if metric in registry.metric_names() else True
 
 
 def _pyplot():
@@ -66,8 +69,8 @@ def metric_vs_step_png(table: pd.DataFrame, metrics: list[str]) -> bytes:
             ax.errorbar(x, y, yerr=np.clip(err, 0, None), marker="o", capsize=3)
         else:
             ax.plot(x, y, marker="o")
-        arrow = "↓" if LOWER_IS_BETTER.get(m, True) else "↑"
-        ax.set(xlabel="step", title=f"{LABELS.get(m, m)} {arrow}")
+        arrow = "↓" if _lower(m) else "↑"
+        ax.set(xlabel="step", title=f"{registry.label(m)} {arrow}")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return figure_png(fig)
@@ -81,10 +84,10 @@ def budget_png(curves: pd.DataFrame, metric: str, by: str, level: float | None) 
         line, = ax.plot(c["budget"], c["expected_best"], marker=".", label=str(group))
         if "ci_low" in c:
             ax.fill_between(c["budget"], c["ci_low"], c["ci_high"], color=line.get_color(), alpha=0.2)
-    best = "lowest" if LOWER_IS_BETTER.get(metric, True) else "highest"
+    best = "lowest" if _lower(metric) else "highest"
     band = f" ({level:.0%} bootstrap band)" if level else ""
-    ax.set(xlabel="budget: number of runs", ylabel=f"expected {best} {LABELS.get(metric, metric)}",
-           title=f"Expected best {LABELS.get(metric, metric)} at equal budget{band}")
+    ax.set(xlabel="budget: number of runs", ylabel=f"expected {best} {registry.label(metric)}",
+           title=f"Expected best {registry.label(metric)} at equal budget{band}")
     ax.set_xscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

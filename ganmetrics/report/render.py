@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write, to_json
-from ..result import LOWER_IS_BETTER
+from ..metrics import registry
 from .compare import Comparison
-from .plots import LABELS, grid_png, metric_vs_step_png
+from .plots import grid_png, metric_vs_step_png
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -35,7 +35,7 @@ img { max-width: 100%; }
 def fmt(metric: str, v) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "–"
-    return f"{v:.6f}" if metric == "kid" else f"{v:.4f}"
+    return registry.fmt(metric, v)
 
 
 def _slug(name: str) -> str:
@@ -59,7 +59,7 @@ def _cells(cmp: Comparison, row) -> list[str]:
 
 
 def _headers(cmp: Comparison) -> list[str]:
-    return ["rank", "name", "step", "n"] + [f"{LABELS.get(m, m)} {'↓' if LOWER_IS_BETTER[m] else '↑'}"
+    return ["rank", "name", "step", "n"] + [f"{registry.label(m)} {'↓' if registry.lower_is_better(m) else '↑'}"
                                           for m in cmp.metrics]
 
 

@@ -32,10 +32,12 @@ import torch
 from torch import nn
 
 from .errors import InputError
-from .io import atomic_write, load_checkpoint, save_npz
+from .inputs.sources import OUTPUT_RANGES, to_uint8
+from .io import atomic_write, check_writable, load_checkpoint, save_npz
+from .train import data as datasets
+from .train.loop import TrainConfig, build_models
 
 STATE_DICT_KEYS = ("generator", "g_ema", "state_dict", "model", "G")
-OUTPUT_RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}
 
 
 @dataclass
@@ -77,8 +79,6 @@ def load_generator(checkpoint: str | os.PathLike, factory: str | None = None, kw
 
 
 def _bundled(path, ckpt) -> tuple[nn.Module, int]:
-    from .train import data as datasets
-    from .train.loop import TrainConfig, build_models
     config = TrainConfig(**json.loads(ckpt["config"]))
     if config.data in datasets.TOYS:
         raise InputError(f"{path}: trained on the 2-D toy {config.data}: it generates points, not images")
@@ -154,13 +154,6 @@ def latents(n: int, z_dim: int, seed: int = 0, truncation: float | None = None) 
     return z
 
 
-def to_uint8(x: torch.Tensor, output_range: str = "-1,1") -> torch.Tensor:
-    lo, hi = OUTPUT_RANGES[output_range]
-    if not torch.isfinite(x).all():
-        raise InputError("the generator produced NaN or infinite values")
-    return ((x.float() - lo) / (hi - lo) * 255).round().clamp(0, 255).to(torch.uint8)
-
-
 def sample(generator: LoadedGenerator, n: int, seed: int = 0, truncation: float | None = None,
            batch_size: int = 250, output_range: str = "-1,1", progress=None) -> np.ndarray:
     """``n`` images from the generator as uint8 N x 3 x H x W (deterministic in ``seed``)."""
@@ -188,7 +181,6 @@ def sample(generator: LoadedGenerator, n: int, seed: int = 0, truncation: float 
 def check_output(out: str | os.PathLike) -> Path:
     """Refuse an output that cannot take the samples, before any sampling: a path that is
     neither a folder nor ``.npz``, a non-empty folder, or an unwritable place."""
-    from .io import check_writable
     out = Path(out)
     if out.suffix.lower() == ".npz":
         check_writable(out)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import InputError
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..errors import InputError
 from .sources import ImageSource, as_uint8_nchw
 
 #: name -> (torchvision class, folder torchvision expects under the root, splits)
@@ -39,12 +42,11 @@ def load(name: str, split: str, root: str | os.PathLike | None, download: bool =
     if split not in splits:
         raise InputError(f"{name}:{split}: unknown split (choose from {', '.join(splits)})")
     if name == "shapes32":
-        from .train.data import shapes32
         n, seed = SHAPES32_SIZES[split]
         return ImageSource(f"shapes32:{split}", array=as_uint8_nchw(shapes32(n, seed), f"shapes32:{split}"))
     if root is None:
         raise InputError(f"{name}:{split}: pass --root DIR, the folder that holds torchvision's {folder}/")
-    import torchvision.datasets as tvd
+    import torchvision.datasets as tvd  # here: a slow import, needed only for named datasets
     cls = getattr(tvd, cls_name)
     kwargs = {"split": split} if name == "stl10" else {"train": split == "train"}
     try:
@@ -53,3 +55,32 @@ def load(name: str, split: str, root: str | os.PathLike | None, download: bool =
         raise InputError(f"{name}:{split}: no usable copy under {root} (torchvision expects {Path(root) / folder}; "
                          f"{str(e).splitlines()[0]}); get it with --download or place it there") from None
     return ImageSource(f"{name}:{split}", array=as_uint8_nchw(ds.data, f"{name}:{split}"))
+
+
+SHAPES = ("disc", "square", "triangle")
+COLOURS = ((230, 60, 50), (60, 200, 80), (70, 110, 240), (240, 210, 60))
+
+
+def shapes32(n: int, seed: int = 0, size: int = 32, labels: bool = False):
+    """uint8 n x size x size x 3 images of coloured shapes (12 modes: 3 shapes x 4 colours);
+    with ``labels``, also each image's mode, shape index · 4 + colour index (int64, n), the
+    classes of ``ganmetrics.train.data.classify_shapes``."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, size, size, 3), dtype=np.uint8)
+    modes = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        img = Image.new("RGB", (size, size))
+        draw = ImageDraw.Draw(img)
+        s_idx, c_idx = rng.integers(3), rng.integers(4)
+        modes[i] = s_idx * len(COLOURS) + c_idx
+        shape, colour = SHAPES[s_idx], COLOURS[c_idx]
+        r = rng.uniform(0.2, 0.35) * size
+        cx, cy = rng.uniform(r, size - r, 2)
+        if shape == "disc":
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+        elif shape == "square":
+            draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=colour)
+        else:
+            draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
+        out[i] = np.asarray(img)
+    return (out, modes) if labels else out

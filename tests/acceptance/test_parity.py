@@ -12,15 +12,16 @@ import pytest
 import torch
 
 import ganmetrics
-from ganmetrics.evaluate import ExtractorOptions
-from ganmetrics.sources import open_images
+
+from helpers import runner_for
+from ganmetrics.inputs.open import open_images
 
 pytorch_fid = pytest.importorskip("pytorch_fid")
 torch_fidelity = pytest.importorskip("torch_fidelity")
 
 
 def our_features(path, weights, resize, channels_last=False):
-    opts = ExtractorOptions(weights=weights, device="cpu", resize=resize, batch_size=5, workers=0,
+    opts = runner_for(weights=weights, device="cpu", resize=resize, batch_size=5, workers=0,
                             channels_last=channels_last)
     out = [f for f in opts.run(open_images(path))]
     return (torch.cat([f["pool3"] for f in out]).numpy().astype(np.float64),

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import ganmetrics.evaluate
-from ganmetrics.evaluate import ExtractorOptions
+import ganmetrics
+from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.report import render
 from ganmetrics.report.budget import budget_table, expected_best
 from ganmetrics.report.compare import compare
 from ganmetrics.train import TrainConfig, train
-from helpers import assert_one_line_error, run, smooth_images, write_folder
+from helpers import assert_one_line_error, run, smooth_images, write_folder, runner_for
 
 NOISE = {"001000": 60.0, "002000": 25.0, "003000": 4.0}  # later steps: closer to the reference
 
@@ -41,7 +41,7 @@ def module_cache(tmp_path_factory):
 def opts(weights_file, module_cache, monkeypatch):
     """Extractor options; the feature cache is shared by this module's tests (each folder is extracted once)."""
     monkeypatch.setenv("GANMETRICS_CACHE", str(module_cache))
-    return ExtractorOptions(weights=weights_file, device="cpu", workers=0)
+    return runner_for(weights=weights_file, device="cpu", workers=0)
 
 
 def folders(sets):
@@ -61,7 +61,7 @@ def test_a_set_against_itself_is_inside_its_intervals_and_never_significant(sets
 
 
 def test_known_order_ranks_and_significance(sets, opts):
-    result = compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=25, opts=opts)
+    result = compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=25, runner=opts)
     t = result.table.set_index("name")
     assert list(t["step"]) == [1000, 2000, 3000]
     # less noise, better: the order is known
@@ -78,7 +78,7 @@ def test_same_distribution_is_not_significant(sets, opts, tmp_path):
     """Two sample sets of one distribution: no significant difference (the test does not flap on noise)."""
     a = smooth_images(24, 32, seed=50)
     b = smooth_images(24, 32, seed=51)
-    result = compare([a, b], sets / "real", ["fid", "kid"], names=["a", "b"], n_boot=30, opts=opts,
+    result = compare([a, b], sets / "real", ["fid", "kid"], names=["a", "b"], n_boot=30, runner=opts,
                      kid_subset_size=24, kid_subsets=5)
     worse = result.table[result.table["fid_rank"] == 2].iloc[0]
     assert not worse["fid_best_is_better"] and not worse["kid_best_is_better"]
@@ -88,17 +88,17 @@ def test_same_distribution_is_not_significant(sets, opts, tmp_path):
 def test_adding_an_input_extracts_only_that_input(sets, opts, monkeypatch, tmp_path):
     monkeypatch.setenv("GANMETRICS_CACHE", str(tmp_path / "empty-cache"))
     calls = []
-    original = ExtractorOptions.run
+    original = FeatureRunner.run
 
     def counting_run(self, source):
         calls.append(source.name)
         yield from original(self, source)
 
-    monkeypatch.setattr(ExtractorOptions, "run", counting_run)
-    first = compare(folders(sets)[:2], sets / "real", ["fid"], ci=None, opts=opts)
+    monkeypatch.setattr(FeatureRunner, "run", counting_run)
+    first = compare(folders(sets)[:2], sets / "real", ["fid"], ci=None, runner=opts)
     assert len(calls) == 3
     calls.clear()
-    second = compare(folders(sets), sets / "real", ["fid"], ci=None, opts=opts)
+    second = compare(folders(sets), sets / "real", ["fid"], ci=None, runner=opts)
     assert len(calls) == 1 and calls[0].endswith("003000")
     pd.testing.assert_series_equal(first.table["fid"], second.table["fid"][:2])
 
@@ -126,7 +126,7 @@ def test_report_files_and_cli(sets, opts, weights_file, tmp_path):
 
 def test_interrupted_runs_leave_the_old_report_intact(sets, opts, tmp_path, monkeypatch):
     out = tmp_path / "report"
-    render.write_report(compare(folders(sets)[:2], sets / "real", ["fid"], ci=None, opts=opts), out)
+    render.write_report(compare(folders(sets)[:2], sets / "real", ["fid"], ci=None, runner=opts), out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     # interrupted while extracting (Ctrl-C): nothing is written
@@ -135,10 +135,10 @@ def test_interrupted_runs_leave_the_old_report_intact(sets, opts, tmp_path, monk
     with monkeypatch.context() as m:
         m.setattr(ganmetrics.report.compare, "extract_features", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            render.write_report(compare(folders(sets), sets / "real", ["fid"], ci=None, opts=opts), out)
+            render.write_report(compare(folders(sets), sets / "real", ["fid"], ci=None, runner=opts), out)
 
     # interrupted in the middle of writing a file: that file keeps its old content, no temp files stay
-    new = compare(folders(sets), sets / "real", ["fid"], ci=None, opts=opts)
+    new = compare(folders(sets), sets / "real", ["fid"], ci=None, runner=opts)
     real_atomic_write = render.atomic_write
 
     def failing_atomic_write(path, mode="wb"):
@@ -159,10 +159,10 @@ def test_interrupted_runs_leave_the_old_report_intact(sets, opts, tmp_path, monk
 
 def test_stats_reference_and_checkpoints_sampled_on_the_fly(sets, opts, weights_file, tmp_path):
     stats = tmp_path / "real_stats.npz"
-    ganmetrics.compute_stats(sets / "real", opts=opts).save(stats)
-    result = compare(folders(sets), stats, ["fid"], n_boot=5, opts=opts)
+    ganmetrics.compute_stats(sets / "real", runner=opts).save(stats)
+    result = compare(folders(sets), stats, ["fid"], n_boot=5, runner=opts)
     assert list(result.table["fid_rank"]) == [3, 2, 1]
-    direct = ganmetrics.fid(stats, folders(sets)[2], opts=opts).value
+    direct = ganmetrics.fid(stats, folders(sets)[2], runner=opts).value
     assert result.table["fid"].iloc[2] == pytest.approx(direct, rel=1e-9)
     assert_one_line_error(run("compare", *folders(sets), "--ref", stats, "--metrics", "fid,kid", "--weights",
                               weights_file), "FID only")
@@ -172,7 +172,7 @@ def test_stats_reference_and_checkpoints_sampled_on_the_fly(sets, opts, weights_
                       batch_size=8, n_train=64), log=open("/dev/null", "w"))
     ckpts = sorted(run_dir.glob("ckpt_*.pt"))
     from ganmetrics.report.compare import SamplerOptions
-    result = compare(ckpts, sets / "real", ["fid"], ci=None, sampler=SamplerOptions(n=12, seed=1), opts=opts)
+    result = compare(ckpts, sets / "real", ["fid"], ci=None, sampler=SamplerOptions(n=12, seed=1), runner=opts)
     assert list(result.table["step"]) == [1, 2] and list(result.table["n"]) == [12, 12]
     assert result.previews["ckpt_0000002"].shape == (12, 3, 32, 32)
 
@@ -236,7 +236,7 @@ window.addEventListener('load', () => {
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_report_renders_in_headless_chromium(sets, opts, tmp_path):
     out = tmp_path / "report"
-    render.write_report(compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=5, opts=opts), out)
+    render.write_report(compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=5, runner=opts), out)
     # a copy with a probe script that records what the browser actually decoded
     probed = tmp_path / "probed.html"
     probed.write_text((out / "report.html").read_text().replace("</body>", PROBE + "</body>"))

@@ -4,7 +4,8 @@ import torch
 from PIL import Image
 
 from ganmetrics.errors import InputError
-from ganmetrics.sources import as_uint8_nchw, decode_image, iter_batches, list_image_files, open_images
+from ganmetrics.inputs.open import open_images
+from ganmetrics.inputs.sources import as_uint8_nchw, decode_image, iter_batches, list_image_files
 
 
 def test_folder_is_recursive_sorted_and_skips_hidden(tmp_path):

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ganmetrics.errors import WeightsError
-from ganmetrics.features import load_inception, weights
+from ganmetrics.features import weights
+from ganmetrics.features.inception import load_inception
 
 
 def test_search_order(tmp_path, monkeypatch):

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InputError
-from .io import load_npy, load_npz
+from ..errors import InputError
+from ..io import load_npy, load_npz
 
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 ARRAY_IMAGE_KEYS = ("images", "arr_0", "x", "samples")
@@ -188,6 +188,19 @@ def load_image_array(path: str | os.PathLike) -> np.ndarray:
     return as_uint8_nchw(array, str(path))
 
 
+#: a generator's output range -> (low, high), mapped linearly to 0..255
+OUTPUT_RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}
+
+
+def to_uint8(x: torch.Tensor, output_range: str = "-1,1") -> torch.Tensor:
+    """A generator's float output in ``output_range`` -> uint8 (rounded, clamped). NaN or inf
+    is refused (``InputError``)."""
+    lo, hi = OUTPUT_RANGES[output_range]
+    if not torch.isfinite(x).all():
+        raise InputError("the generator produced NaN or infinite values")
+    return ((x.float() - lo) / (hi - lo) * 255).round().clamp(0, 255).to(torch.uint8)
+
+
 # ----------------------------------------------------------------------------- sources
 
 
@@ -206,27 +219,6 @@ class ImageSource:
     def describe(self) -> dict:
         """What identifies this input (for caches and result metadata)."""
         return {"name": self.name, "n": len(self), "kind": "folder" if self.files is not None else "array"}
-
-
-def open_images(x, name: str | None = None, root=None, download: bool = False) -> ImageSource:
-    """Folder path, ``.npy``/``.npz`` path, dataset name (``cifar10:train``, read under ``root``),
-    numpy array or torch tensor -> ImageSource."""
-    from . import datasets
-    spec = datasets.parse_spec(x)
-    if spec is not None:
-        return datasets.load(*spec, root=root, download=download)
-    if isinstance(x, (str, os.PathLike)):
-        path = Path(x)
-        if path.is_dir():
-            return ImageSource(name or str(path), files=list_image_files(path))
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
-        if path.suffix.lower() in (".npy", ".npz"):
-            return ImageSource(name or str(path), array=load_image_array(path))
-        raise InputError(f"{path}: expected a folder of images, an .npy/.npz array or an .npz stats file")
-    if isinstance(x, (np.ndarray, torch.Tensor)):
-        return ImageSource(name or "array", array=as_uint8_nchw(x, name or "array"))
-    raise InputError(f"unsupported input of type {type(x).__name__}: expected a path, a numpy array or a torch tensor")
 
 
 class _FileDataset(torch.utils.data.Dataset):

@@ -10,7 +10,7 @@ import torch
 
 import ganmetrics
 from ganmetrics import GaussianStats, distributed
-from ganmetrics.sources import ImageSource
+from ganmetrics.inputs.sources import ImageSource
 
 from helpers import write_folder
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganmetrics import sampling
+from ganmetrics import generators as sampling
 from ganmetrics.errors import InputError
 from ganmetrics.train import TrainConfig, train
 from ganmetrics.train.loop import build_models

@@ -10,12 +10,14 @@ from click.testing import CliRunner
 
 import ganmetrics
 from ganmetrics.cli import main
-from ganmetrics.evaluate import ExtractorOptions, extract_features
+from ganmetrics.evaluation import extract_features
+
+from helpers import runner_for
 
 
 @pytest.fixture(scope="module")
 def opts(weights_file):
-    return ExtractorOptions(weights=weights_file, device="cpu", workers=0)
+    return runner_for(weights=weights_file, device="cpu", workers=0)
 
 
 def cli(*args):
@@ -32,7 +34,7 @@ def test_is_and_kid_match_torch_fidelity_end_to_end(image_sets, weights_file, op
     their_kid = torch_fidelity.calculate_metrics(input1=str(image_sets["real"]), input2=str(image_sets["fake"]),
                                                  kid=True, kid_subsets=5, kid_subset_size=10, rng_seed=2020, **common)
     results = {r.metric: r for r in ganmetrics.evaluate(image_sets["real"], image_sets["fake"], ["is", "kid"],
-                                                        splits=3, kid_subsets=5, kid_subset_size=10, opts=opts)}
+                                                        splits=3, kid_subsets=5, kid_subset_size=10, runner=opts)}
     assert results["is"].value == pytest.approx(their_is["inception_score_mean"], rel=1e-5)
     assert results["is"].std == pytest.approx(their_is["inception_score_std"], rel=1e-3, abs=1e-6)
     # same subsets; torch-fidelity evaluates the kernel in float32, we in float64
@@ -58,7 +60,7 @@ def test_feature_cache_is_reused_and_keyed(image_sets, weights_file, tmp_path, m
     folder.mkdir()
     for p in sorted(image_sets["real"].iterdir())[:4]:
         (folder / p.name).write_bytes(p.read_bytes())
-    opts = ExtractorOptions(weights=weights_file, device="cpu", workers=0)
+    opts = runner_for(weights=weights_file, device="cpu", workers=0)
     first = extract_features(folder, opts, cache=True)
     cached = list((tmp_path / "cache" / "features").glob("*.npz"))
     assert len(cached) == 1
@@ -67,18 +69,18 @@ def test_feature_cache_is_reused_and_keyed(image_sets, weights_file, tmp_path, m
     original = opts.extractor.__class__.__call__
     monkeypatch.setattr(opts.extractor.__class__, "__call__", lambda self, x: calls.append(1) or original(self, x))
     again = extract_features(folder, opts, cache=True)
-    assert calls == [] and np.array_equal(again.pool3, first.pool3)        # served from the cache
+    assert calls == [] and np.array_equal(again.features, first.features)        # served from the cache
 
     (folder / "00000.png").write_bytes((image_sets["fake"] / "00000.png").read_bytes())  # content changes
     changed = extract_features(folder, opts, cache=True)
-    assert calls and not np.array_equal(changed.pool3, first.pool3)        # recomputed, not stale
-    other_mode = ExtractorOptions(weights=weights_file, device="cpu", workers=0, resize="pytorch-fid")
+    assert calls and not np.array_equal(changed.features, first.features)        # recomputed, not stale
+    other_mode = runner_for(weights=weights_file, device="cpu", workers=0, resize="pytorch-fid")
     extract_features(folder, other_mode, cache=True)
     assert len(list((tmp_path / "cache" / "features").glob("*.npz"))) == 3  # one entry per content/mode
 
 
 def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate(image_sets, opts):
-    kw = dict(metrics=["is", "prdc"], splits=2, ci=0.9, n_boot=50, opts=opts, k_pr=2, k_dc=2)
+    kw = dict(metrics=["is", "prdc"], splits=2, ci=0.9, n_boot=50, runner=opts, k_pr=2, k_dc=2)
     r1 = {r.metric: r for r in ganmetrics.evaluate(image_sets["real"], image_sets["fake"], seed=1, **kw)}
     r2 = {r.metric: r for r in ganmetrics.evaluate(image_sets["real"], image_sets["fake"], seed=1, **kw)}
     for name, r in r1.items():

@@ -1,0 +1,90 @@
+"""The registry of feature networks: name -> factory.
+
+A factory is called as ``factory(weights=..., device=..., **options)`` and returns an
+``Extractor`` (see ``features/base.py``); ``options`` are the Extraction settings the factory's
+signature names (``resize``, ``channels_last``), so a network that has no resize mode is never
+handed one. Built in: ``inception-v3-fid``. From Python, ``register_extractor(name, factory)``;
+from the CLI, ``--features NAME`` or ``--features module:function`` (imported with the working
+directory on the path, the convention ``ganmetrics sample --generator`` uses).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+import sys
+from typing import Callable
+
+from ..config import DEFAULTS, Extraction, resolve_device
+from ..errors import InputError
+from .base import Extractor
+from .inception import load_inception
+
+_FACTORIES: dict[str, Callable[..., Extractor]] = {}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
+
+
+def register_extractor(name: str, factory: Callable[..., Extractor], *, replace: bool = False) -> None:
+    """Make ``factory`` available as ``--features name`` / ``Extraction(features=name)``.
+
+    ``factory(weights=None, device=torch.device, [resize=..., channels_last=...])`` -> Extractor.
+    Raises ``InputError`` for a malformed name, or a taken one unless ``replace``."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ":" in name:
+        raise InputError(f"extractor name {name!r}: use letters, digits and . _ - + @")
+    if name in _FACTORIES and not replace:
+        raise InputError(f"extractor {name!r} is already registered (pass replace=True to override it)")
+    if not callable(factory):
+        raise InputError(f"extractor {name!r}: the factory must be callable")
+    _FACTORIES[name] = factory
+
+
+def extractor_names() -> list[str]:
+    """The registered feature networks."""
+    return list(_FACTORIES)
+
+
+def _resolve_factory(spec: str) -> Callable[..., Extractor]:
+    if spec in _FACTORIES:
+        return _FACTORIES[spec]
+    if not re.fullmatch(r"[\w.]+:[\w.]+", spec or ""):
+        raise InputError(f"--features {spec!r}: unknown (available: {', '.join(_FACTORIES)}; or module:function)")
+    module_name, attr = spec.split(":")
+    if os.getcwd() not in sys.path:  # like `python -m`: the user's own module in the working directory
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as e:
+        raise InputError(f"--features {spec}: cannot import {module_name} ({e})") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"--features {spec}: {module_name} has no attribute {attr}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise InputError(f"--features {spec}: {attr} is not callable")
+    return obj
+
+
+def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
+    """Load the network ``extraction.features`` names, with its weights, on its device."""
+    extraction = (extraction or Extraction()).replace(**changes) if changes else (extraction or Extraction())
+    factory = _resolve_factory(extraction.features)
+    options = {"resize": extraction.resize, "channels_last": extraction.channels_last}
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    given = {k: v for k, v in options.items() if takes_any or k in params}
+    if extraction.resize != DEFAULTS.resize and "resize" not in given:
+        raise InputError(f"--resize {extraction.resize}: the features {extraction.features!r} have their own "
+                         "preprocessing (--resize applies to Inception only)")
+    ext = factory(weights=extraction.weights, device=resolve_device(extraction.device), **given)
+    if not isinstance(ext, Extractor):
+        raise InputError(f"--features {extraction.features}: the factory returned {type(ext).__name__}, not an "
+                         "Extractor (wrap a torch module with ganmetrics.features.base.ModuleExtractor)")
+    if "features" not in ext.roles:
+        raise InputError(f"--features {extraction.features}: the extractor declares no 'features' output")
+    return ext
+
+
+register_extractor(DEFAULTS.features, load_inception)
+
+__all__ = ["register_extractor", "get_extractor", "extractor_names"]

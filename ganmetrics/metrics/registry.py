@@ -1,0 +1,256 @@
+"""The metric registry: one ``MetricSpec`` per metric, read by ``evaluate``, ``compare``, the
+gate, the in-loop metrics, the trainers' curves and every renderer.
+
+A spec says what a metric needs (which network outputs: ``features``, ``logits``; a reference
+input or not; whether the reference may be Gaussian statistics), its parameters with their
+defaults, how it computes an ``Estimate`` (value, spread, metadata, and a ``replicate`` function
+on index arrays that the interval code resamples), whether lower is better, and its label and
+number format. Adding a metric = one pure math module + one ``register_metric(MetricSpec(...))``;
+nothing in ``evaluate``, ``compare``, the gate, the renderers or the CLI changes.
+
+Groups name several metrics at once: ``prdc`` = precision, recall, density, coverage.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..config import DEFAULTS
+from ..errors import InputError
+from ..stats import GaussianStats
+from .frechet import METHODS as SQRTM_METHODS
+from .frechet import frechet_distance, frechet_distance_features, frechet_distance_to_features
+from .inception_score import inception_score
+from .kid import kid
+from .prdc import prdc_indicators
+
+
+@dataclass
+class Estimate:
+    """What a metric's ``compute`` returns.
+
+    ``value``: the point estimate; ``std``: a spread over splits/subsets where the metric defines
+    one (None otherwise); ``metadata``: the parameters that produced it. ``replicate(*idx)``
+    recomputes the statistic on index arrays into the inputs named by ``sides`` (``"a"`` the
+    reference, ``"b"`` the evaluated input), in that order: the bootstrap, the paired comparison
+    and the gate resample through it. ``replicate`` None: no interval can be computed.
+    """
+
+    value: float
+    std: float | None = None
+    metadata: dict = field(default_factory=dict)
+    sides: tuple[str, ...] = ()
+    replicate: Callable[..., float] | None = None
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric. ``compute(a, b, params, ctx) -> Estimate`` where ``a`` is the reference
+    (a ``FeatureSet``, or ``GaussianStats`` when ``stats_ok``; None for a single-input metric),
+    ``b`` the evaluated ``FeatureSet``, ``params`` a dict with every name of ``params`` filled
+    in, and ``ctx`` a ``Context`` (device, and a dict to share work between metrics of one
+    evaluation, e.g. the k-NN balls of precision/recall/density/coverage)."""
+
+    name: str
+    compute: Callable[..., Estimate]
+    label: str = ""
+    needs: tuple[str, ...] = ("features",)   # network outputs, by role
+    pair: bool = True                        # needs a reference input a
+    stats_ok: bool = False                   # a may be Gaussian statistics (mu, sigma)
+    params: Mapping[str, Any] = field(default_factory=dict)   # name -> default
+    lower_is_better: bool = True
+    decimals: int = 4
+    group: str | None = None                 # e.g. "prdc"
+    interval: str = "half"                   # metrics/bootstrap.py: "two-size", "half", "bootstrap", "closed-form"
+    description: str = ""
+
+    def fmt(self, v: float) -> str:
+        return f"{v:.{self.decimals}f}"
+
+
+@dataclass
+class Context:
+    device: Any = "cpu"
+    shared: dict = field(default_factory=dict)
+
+
+_SPECS: dict[str, MetricSpec] = {}
+_GROUPS: dict[str, tuple[str, ...]] = {}
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def register_metric(spec: MetricSpec, *, replace: bool = False) -> MetricSpec:
+    """Add a metric to ``evaluate``, ``compare``, the gate, the renderers and ``--metrics``.
+
+    Raises ``InputError`` for a malformed or taken name (unless ``replace``), or needs other
+    than the roles ``features`` / ``logits``."""
+    if not _NAME.fullmatch(spec.name or ""):
+        raise InputError(f"metric name {spec.name!r}: use lower-case letters, digits and _")
+    if (spec.name in _SPECS or spec.name in _GROUPS) and not replace:
+        raise InputError(f"metric {spec.name!r} is already registered (pass replace=True to override it)")
+    if not set(spec.needs) <= {"features", "logits"}:
+        raise InputError(f"metric {spec.name!r}: needs must be among features, logits, got {spec.needs}")
+    _SPECS[spec.name] = spec
+    if spec.group:
+        _GROUPS[spec.group] = tuple(dict.fromkeys((*_GROUPS.get(spec.group, ()), spec.name)))
+    return spec
+
+
+def get_metric(name: str) -> MetricSpec:
+    if name not in _SPECS:
+        raise InputError(f"unknown metric {name!r}; choose from {', '.join(metric_names(groups=True))}")
+    return _SPECS[name]
+
+
+def metric_names(groups: bool = False) -> list[str]:
+    """Registered metric names (with the group names such as ``prdc`` when ``groups``)."""
+    return [*_SPECS, *(_GROUPS if groups else ())]
+
+
+def expand(metrics) -> list[str]:
+    """Group names stand for their members (``prdc`` -> precision, recall, density, coverage);
+    duplicates dropped, order kept. Raises ``InputError`` naming any unknown metric."""
+    if isinstance(metrics, str):
+        metrics = [m for m in metrics.split(",") if m]
+    out: list[str] = []
+    unknown = []
+    for m in metrics:
+        if m in _GROUPS:
+            out.extend(_GROUPS[m])
+        elif m in _SPECS:
+            out.append(m)
+        else:
+            unknown.append(m)
+    if unknown:
+        raise InputError(f"unknown metric(s) {', '.join(map(str, unknown))}; choose from "
+                         f"{', '.join(metric_names(groups=True))}")
+    return list(dict.fromkeys(out))
+
+
+def param_defaults(specs) -> dict[str, Any]:
+    """Every parameter the given specs take, with its default."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        out.update(spec.params)
+    return out
+
+
+def lower_is_better(name: str) -> bool:
+    return get_metric(name).lower_is_better
+
+
+def label(name: str) -> str:
+    return _SPECS[name].label if name in _SPECS else name
+
+
+def fmt(name: str, v: float) -> str:
+    return _SPECS[name].fmt(v) if name in _SPECS else f"{v:.4f}"
+
+
+# ----------------------------------------------------------------------------- the built-in metrics
+
+
+def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
+    """FID of two feature matrices by the cheaper exact route: the N1 x N2 nuclear-norm form
+    while both sample counts are below the dimension (bootstraps of small sets), else the
+    d x d covariances."""
+    if max(len(x1), len(x2)) <= x1.shape[1]:
+        return frechet_distance_features(x1, x2)
+    s1, s2 = GaussianStats(x1.shape[1]).update(x1), GaussianStats(x2.shape[1]).update(x2)
+    return frechet_distance(s1.mu, s1.sigma, s2.mu, s2.sigma)
+
+
+def _stats_of(x) -> GaussianStats:
+    if isinstance(x, GaussianStats):
+        return x
+    return GaussianStats(x.features.shape[1], x.metadata).update(x.features)
+
+
+def _fid(a, b, params, ctx) -> Estimate:
+    """FID (Heusel et al. 2017, eq. 6): ||mu_a - mu_b||² + Tr(Σa + Σb - 2 (Σa Σb)^½).
+    ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``)."""
+    sqrtm = params["sqrtm"]
+    if sqrtm == "features":
+        if isinstance(a, GaussianStats):
+            value = frechet_distance_to_features(a.mu, a.sigma, b.features.astype(np.float64))
+        else:
+            value = fid_of_features(a.features.astype(np.float64), b.features.astype(np.float64))
+    else:
+        sa, sb = _stats_of(a), _stats_of(b)
+        value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
+    if isinstance(b, GaussianStats):  # statistics on both sides: nothing to resample
+        return Estimate(value, metadata={"sqrtm": sqrtm})
+    fb = b.features
+    if isinstance(a, GaussianStats):
+        return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("b",),
+                        replicate=lambda ib: frechet_distance_to_features(a.mu, a.sigma, fb[ib]))
+    fa = a.features
+    return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("a", "b"),
+                    replicate=lambda ia, ib: fid_of_features(fa[ia], fb[ib]))
+
+
+def _is(a, b, params, ctx) -> Estimate:
+    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits."""
+    logits, splits = b.logits, params["splits"]
+    mean, std = inception_score(logits, splits)
+    return Estimate(mean, std, {"splits": splits}, sides=("b",),
+                    replicate=lambda i: inception_score(logits[i], splits)[0])
+
+
+def _kid(a, b, params, ctx) -> Estimate:
+    """KID (Bińkowski et al. 2018): unbiased MMD² with the cubic polynomial kernel, mean ± std
+    over subsets."""
+    fa, fb = a.features, b.features
+    kw = dict(subsets=params["kid_subsets"], subset_size=params["kid_subset_size"], seed=params["seed"])
+    mean, std = kid(fa, fb, **kw)
+    m = min(kw["subset_size"], len(fa), len(fb))
+    spread = {} if std is not None else {"std_undefined": f"subsets of {m} cover a whole sample"}
+    return Estimate(mean, std, {"subsets": kw["subsets"], "subset_size": m, **spread},
+                    sides=("a", "b"), replicate=lambda ia, ib: kid(fa[ia], fb[ib], ids_a=ia, ids_b=ib, **kw)[0])
+
+
+def _prdc(which: str):
+    """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
+    2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
+    replacement (``replicate``); keeping the manifolds fixed and resampling the per-sample
+    indicators ignored the manifolds' own variability and under-covered (docs/metrics.md)."""
+    k_name = "k_pr" if which in ("precision", "recall") else "k_dc"
+
+    def compute(a, b, params, ctx) -> Estimate:
+        key = ("prdc", id(a), id(b), params["k_pr"], params["k_dc"])
+        if key not in ctx.shared:
+            ctx.shared[key] = prdc_indicators(a.features, b.features, params["k_pr"], params["k_dc"], ctx.device)
+        per_sample = ctx.shared[key][which]
+        fa, fb, device = a.features, b.features, ctx.device
+
+        def replicate(ia, ib):
+            return float(prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)[which].mean())
+        return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)
+    return compute
+
+
+register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="two-size",
+                           description="Fréchet distance between Gaussians fitted to the features"))
+register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
+                           lower_is_better=False, description="Inception Score of the evaluated input"))
+register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.kid_subsets,
+                                                       "kid_subset_size": DEFAULTS.kid_subset_size,
+                                                       "seed": DEFAULTS.seed},
+                           decimals=6, interval="closed-form",
+                           description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
+for _name in ("precision", "recall", "density", "coverage"):
+    register_metric(MetricSpec(_name, _prdc(_name), _name, params={"k_pr": DEFAULTS.k_pr, "k_dc": DEFAULTS.k_dc},
+                               lower_is_better=False, group="prdc", interval="half"))
+
+SQRTM_CHOICES = (*SQRTM_METHODS, "features")
+
+__all__ = ["MetricSpec", "Estimate", "Context", "register_metric", "get_metric", "metric_names", "expand",
+           "param_defaults", "lower_is_better", "label", "fmt", "fid_of_features", "SQRTM_CHOICES"]
+
+
+def stats_metrics() -> list[str]:
+    """The metrics that accept Gaussian statistics as their reference."""
+    return [n for n, s in _SPECS.items() if s.stats_ok]
