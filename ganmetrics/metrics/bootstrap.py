@@ -28,7 +28,8 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   1989; subsampling without replacement, Politis & Romano 1994). For a √N-rate statistic with
   per-row variance σ², θ̂ on m rows drawn without replacement from the N varies by about
   σ²/m · (N - m)/N, which at m = N/2 is σ²/N = Var(θ̂_N): no rescaling, no duplicated row.
-* ``"bootstrap"``: n rows with replacement per sample (Efron 1979).
+* ``"bootstrap"`` (IS): n rows with replacement per sample (Efron 1979), pivotal around the
+  estimate. For IS half-sampling measured a spread 0.68x the true one, the bootstrap 0.92x.
 
 KID has a closed form instead (``kid_interval``): the two-sample jackknife variance of the
 full-sample MMD²_u U-statistic (Arvesen, Ann. Math. Statist. 1969), computed from kernel row
@@ -58,7 +59,7 @@ SCHEMES = ("half", "quarter", "bootstrap")
 
 #: interval method per metric, chosen by measured coverage (docs/metrics.md, "Intervals"):
 #: "two-size" = half- and quarter-sampling with the variance extrapolated to N (``two_size_variance``)
-METHODS = {"fid": "two-size", "is": "half", "kid": "closed-form", "precision": "half",
+METHODS = {"fid": "two-size", "is": "bootstrap", "kid": "closed-form", "precision": "half",
            "recall": "half", "density": "half", "coverage": "half"}
 
 #: the range each metric's expectation can take (the interval is clipped to it)

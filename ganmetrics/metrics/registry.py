@@ -235,6 +235,7 @@ def _prdc(which: str):
 register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="two-size",
                            description="Fréchet distance between Gaussians fitted to the features"))
 register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
+                           interval="bootstrap",
                            lower_is_better=False, description="Inception Score of the evaluated input"))
 register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.kid_subsets,
                                                        "kid_subset_size": DEFAULTS.kid_subset_size,
