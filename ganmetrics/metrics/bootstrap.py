@@ -21,10 +21,10 @@ median (which removes the scheme's bias and keeps the estimate inside)::
 
 Schemes (``replicates``; ``METHODS`` says which each metric uses):
 
-* ``"two-size"`` (FID): half- and quarter-samples without
+* ``"two-size"`` (an option, no default): half- and quarter-samples without
   replacement; the half-sample deviations are rescaled so that their variance is the one
   extrapolated to N (``two_size_variance``: linear + degenerate-quadratic terms).
-* ``"half"`` (IS, P/R/D/C, and compare's paired differences): half-sampling, i.e. the delete-d jackknife with d = N/2 (Shao & Wu, Ann. Statist.
+* ``"half"`` (FID, P/R/D/C, and compare's paired differences): half-sampling, i.e. the delete-d jackknife with d = N/2 (Shao & Wu, Ann. Statist.
   1989; subsampling without replacement, Politis & Romano 1994). For a √N-rate statistic with
   per-row variance σ², θ̂ on m rows drawn without replacement from the N varies by about
   σ²/m · (N - m)/N, which at m = N/2 is σ²/N = Var(θ̂_N): no rescaling, no duplicated row.
@@ -59,7 +59,7 @@ SCHEMES = ("half", "quarter", "bootstrap")
 
 #: interval method per metric, chosen by measured coverage (docs/metrics.md, "Intervals"):
 #: "two-size" = half- and quarter-sampling with the variance extrapolated to N (``two_size_variance``)
-METHODS = {"fid": "two-size", "is": "bootstrap", "kid": "closed-form", "precision": "half",
+METHODS = {"fid": "half", "is": "bootstrap", "kid": "closed-form", "precision": "half",
            "recall": "half", "density": "half", "coverage": "half"}
 
 #: the range each metric's expectation can take (the interval is clipped to it)
@@ -111,7 +111,9 @@ def two_size_variance(half_reps: np.ndarray, quarter_reps: np.ndarray) -> float:
     from the population Var(θ̂_N) = a/N + b/N². Two sizes determine a and b. Half-sampling alone
     (the delete-N/2 jackknife) is exact for the linear term but counts the quadratic one three
     times, which for FID at d/N = 0.1 made the interval 1.4x too wide; with the quadratic term
-    extrapolated the measured sd ratio was 1.03 (d = 64, N = 500).
+    extrapolated the measured sd ratio was 1.03 (d = 64, N = 500, 200 replicates per size). With
+    30 replicates per size its noise made the 95% interval cover only 88% (bench_coverage.py), so
+    no metric uses it by default; half-sampling (conservative, 96-99%) does.
     """
     v2 = float(np.var(np.asarray(half_reps, np.float64), ddof=1))
     v4 = float(np.var(np.asarray(quarter_reps, np.float64), ddof=1))

@@ -232,7 +232,7 @@ def _prdc(which: str):
     return compute
 
 
-register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="two-size",
+register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="half",
                            description="Fréchet distance between Gaussians fitted to the features"))
 register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
                            interval="bootstrap",
