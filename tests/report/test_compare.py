@@ -51,7 +51,7 @@ def folders(sets):
 def test_a_set_against_itself_is_inside_its_intervals_and_never_significant(sets, opts):
     """The issue's case: `compare` of a set with itself showed -0.0001 [27.89, 52.25]."""
     same = sets / "samples" / "002000"
-    result = compare([same, same], sets / "real", ["fid", "prdc"], names=["a", "b"], n_boot=20, opts=opts)
+    result = compare([same, same], sets / "real", ["fid", "prdc"], names=["a", "b"], n_boot=20, runner=opts)
     t = result.table.set_index("name")
     for m in ("fid", "precision", "recall", "density", "coverage"):
         for name in ("a", "b"):
