@@ -219,9 +219,11 @@ prdc_options = [
 ]
 ci_options = [
     click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                 help="Add a bootstrap interval at this level, e.g. 0.95 (costs --n-boot times the metric)."),
+                 help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
+                      "sample sizes; it contains the estimate (subsampling: about 1.5 x --n-boot times the "
+                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
-                 help="Bootstrap resamples for --ci."),
+                 help="Resampling replicates for --ci."),
 ]
 
 
