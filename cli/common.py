@@ -10,7 +10,7 @@ import warnings
 import click
 
 from ganmetrics import distributed
-from ganmetrics.errors import GanmetricsError
+from ganmetrics.errors import GanmetricsError, one_line
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.io import to_json
 from ganmetrics.metrics.frechet import DEFAULT_METHOD, METHODS
@@ -23,7 +23,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {one_line(self.format_message())}", err=True)
 
 
 class Group(click.Group):
@@ -40,7 +40,7 @@ class Group(click.Group):
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {one_line(message)}", err=True)
 
 
 def extractor_options(f):

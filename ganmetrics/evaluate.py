@@ -29,7 +29,7 @@ from .metrics.kid import DEFAULT_SEED, kid
 from .metrics.prdc import prdc_indicators
 from .preprocess import DEFAULT_RESIZE
 from .result import Result
-from .sources import ImageSource, iter_batches, open_images
+from .sources import ImageSource, content_fingerprint, iter_batches, open_images
 from .stats import GaussianStats, is_stats_file
 
 #: metadata keys that must agree between two statistics before they are compared
@@ -219,19 +219,6 @@ class FeatureSet:
     metadata: dict
 
 
-def _input_fingerprint(source: ImageSource, x) -> str:
-    """What identifies an input's content cheaply: file names, sizes and mtimes, or array bytes."""
-    h = hashlib.sha256()
-    if source.files is not None:
-        root = Path(x)
-        for f in source.files:
-            st = f.stat()
-            h.update(f"{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    else:
-        h.update(np.ascontiguousarray(source.array).data)
-    return h.hexdigest()
-
-
 def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str | None = None) -> FeatureSet:
     """Run the extractor once over an input; with ``cache`` reuse/keep the result in the cache.
 
@@ -249,7 +236,8 @@ def extract_features(x, opts: ExtractorOptions, cache: bool = False, name: str |
     meta = {**opts.extractor.metadata(), "source": source.name, "ganmetrics_version": __version__}
     path = None
     if cache:
-        key = hashlib.sha256(json.dumps([_input_fingerprint(source, x), opts.extractor.metadata(),
+        key = hashlib.sha256(json.dumps([content_fingerprint(source, x if source.files is not None else None),
+                                         opts.extractor.metadata(),
                                          FEATURE_CACHE_VERSION]).encode()).hexdigest()[:32]
         path = cache_dir() / "features" / f"{key}.npz"
         if path.is_file():

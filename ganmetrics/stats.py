@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import InputError
+from .errors import InputError, display_name
 from .io import load_npz, save_npz
 
 
@@ -101,10 +101,10 @@ class GaussianStats:
         mu = np.asarray(mu, dtype=np.float64)
         sigma = np.asarray(sigma, dtype=np.float64)
         if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
-            raise InputError(f"{name}: mu must be a vector and sigma a square matrix of the same size, "
+            raise InputError(f"{display_name(name)}: mu must be a vector and sigma a square matrix of the same size, "
                              f"got {mu.shape} and {sigma.shape}")
         if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-            raise InputError(f"{name}: mu or sigma contains NaN or infinite values")
+            raise InputError(f"{display_name(name)}: mu or sigma contains NaN or infinite values")
         check_covariance(sigma, name)
         stats = cls(mu.shape[0], metadata)
         if n is None or n < 2:
@@ -124,22 +124,22 @@ class GaussianStats:
     def load(cls, path: str | os.PathLike) -> "GaussianStats":
         data = load_npz(path)
         if "mu" not in data or "sigma" not in data:
-            raise InputError(f"{path}: not a statistics file (no 'mu' and 'sigma' arrays; found {sorted(data)})")
+            raise InputError(f"{display_name(path)}: not a statistics file (no 'mu' and 'sigma' arrays; found {sorted(data)})")
         for key in ("mu", "sigma"):
             if data[key].dtype.kind not in "iuf":
-                raise InputError(f"{path}: '{key}' must be numeric, found dtype {data[key].dtype}")
+                raise InputError(f"{display_name(path)}: '{key}' must be numeric, found dtype {data[key].dtype}")
         metadata = {}
         if "metadata" in data:
             try:
                 metadata = json.loads(str(data["metadata"]))
             except ValueError:
-                raise InputError(f"{path}: unreadable metadata") from None
+                raise InputError(f"{display_name(path)}: unreadable metadata") from None
             if not isinstance(metadata, dict):
-                raise InputError(f"{path}: metadata must be a JSON object")
+                raise InputError(f"{display_name(path)}: metadata must be a JSON object")
         n = None
         if "n" in data:
             if data["n"].size != 1 or data["n"].dtype.kind not in "iu" or int(data["n"]) < 0:
-                raise InputError(f"{path}: 'n' must be a non-negative integer, found {data['n']!r}")
+                raise InputError(f"{display_name(path)}: 'n' must be a non-negative integer, found {data['n']!r}")
             n = int(data["n"])
         stats = cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
         stats.path = str(path)
@@ -152,10 +152,10 @@ def check_covariance(sigma: np.ndarray, name: str, tol: float = 1e-6) -> None:
     scale = float(np.abs(sigma).max()) or 1.0
     asym = float(np.abs(sigma - sigma.T).max())
     if asym > tol * scale:
-        raise InputError(f"{name}: sigma is not symmetric (largest |sigma - sigma^T| = {asym:.3g})")
+        raise InputError(f"{display_name(name)}: sigma is not symmetric (largest |sigma - sigma^T| = {asym:.3g})")
     eig = np.linalg.eigvalsh(sigma)
     if eig[0] < -tol * max(eig[-1], 0.0) - 1e-300:
-        raise InputError(f"{name}: sigma is not positive semi-definite (smallest eigenvalue {eig[0]:.3g}, "
+        raise InputError(f"{display_name(name)}: sigma is not positive semi-definite (smallest eigenvalue {eig[0]:.3g}, "
                          f"largest {eig[-1]:.3g})")
 
 
