@@ -18,6 +18,10 @@ cache_option = click.option("--cache", is_flag=True,
                                  "files, weights and preprocessing).")
 splits_option = click.option("--splits", type=click.IntRange(min=1), default=10, show_default=True,
                              help="IS: number of consecutive splits (original code: 10).")
+is_order_option = click.option("--is-order", type=click.Choice(["random", "file"]), default="random",
+                               show_default=True,
+                               help="IS: split after a --seed permutation (the value cannot depend on file "
+                                    "names), or in file order as the original code.")
 kid_options = [
     click.option("--subsets", type=click.IntRange(min=1), default=100, show_default=True, help="KID: subsets."),
     click.option("--subset-size", type=click.IntRange(min=2), default=1000, show_default=True,
@@ -49,23 +53,25 @@ def apply(options):
 @main.command("is")
 @click.argument("path")
 @splits_option
+@is_order_option
 @apply(ci_options)
 @seed_option
 @cache_option
 @extractor_options
 @output_options
-def inception_score(path, splits, ci, n_boot, seed, cache, opts: ExtractorOptions, output):
+def inception_score(path, splits, is_order, ci, n_boot, seed, cache, opts: ExtractorOptions, output):
     """Inception Score of the images in PATH: mean ± std over --splits.
 
-    As in the original code: softmax of the bias-free 1008-way logits, consecutive splits in
-    file order, population std.
+    As in the original code: softmax of the bias-free 1008-way logits, consecutive splits,
+    population std; the splits are cut after a --seed permutation (--is-order file: in file
+    order, as the original).
 
     \b
     Example:
       ganmetrics is fake/               # IS: 8.1234 ± 0.0912
     """
     results = ganmetrics.evaluate(path, None, ["is"], splits=splits, ci=ci, n_boot=n_boot, seed=seed,
-                                  cache=cache, opts=opts)
+                                  cache=cache, is_order=is_order, opts=opts)
     echo_results(results, output)
 
 
@@ -126,6 +132,7 @@ def parse_metrics(ctx, param, value: str) -> list[str]:
 @click.option("--metrics", default="fid,is,kid,prdc", show_default=True, callback=parse_metrics,
               help="Comma-separated: fid, is (on B), kid, prdc.")
 @splits_option
+@is_order_option
 @apply(kid_options)
 @apply(prdc_options)
 @apply(ci_options)
@@ -135,7 +142,7 @@ def parse_metrics(ctx, param, value: str) -> list[str]:
 @sqrtm_option
 @extractor_options
 @output_options
-def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed,
+def eval_command(inputs, ref, trust_first_use, metrics, splits, is_order, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed,
                  cache, force, sqrtm, opts: ExtractorOptions, output):
     """Every requested metric between A (real) and B (generated) from one extraction per input.
 
@@ -149,5 +156,5 @@ def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_
     a, b = resolve_inputs(inputs, ref, trust_first_use)
     results = ganmetrics.evaluate(a, b, metrics, splits=splits, kid_subsets=subsets, kid_subset_size=subset_size,
                                   k_pr=k_pr, k_dc=k_dc, ci=ci, n_boot=n_boot, seed=seed, cache=cache,
-                                  force=force, sqrtm=sqrtm, opts=opts)
+                                  force=force, sqrtm=sqrtm, is_order=is_order, opts=opts)
     echo_results(results, output)

@@ -268,13 +268,16 @@ def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
 def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: int = 100,
              seed: int = DEFAULT_SEED, splits: int = 10, kid_subsets: int = 100, kid_subset_size: int = 1000,
              k_pr: int = 3, k_dc: int = 5, cache: bool = False, force: bool = False,
-             sqrtm: str = DEFAULT_METHOD, opts: ExtractorOptions | None = None, **extractor_kwargs) -> list[Result]:
+             sqrtm: str = DEFAULT_METHOD, is_order: str = "random", opts: ExtractorOptions | None = None,
+             **extractor_kwargs) -> list[Result]:
     """Every requested metric from one extraction per input.
 
     ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; the Inception
     Score is computed on ``b`` (on ``a`` when ``b`` is None). ``ci`` (e.g. 0.95) adds a
     percentile bootstrap interval with ``n_boot`` resamples to every metric (see docs for the
-    cost). FID also accepts a statistics file for ``a``.
+    cost). FID also accepts a statistics file for ``a``. ``is_order``: ``"random"`` splits the
+    Inception Score after a ``seed``-ed permutation (independent of file names), ``"file"`` in
+    file order as the original code (see ``inception_score``).
     """
     metrics = list(dict.fromkeys(metrics))
     unknown = [m for m in metrics if m not in METRICS]
@@ -317,13 +320,14 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
 
     if "is" in metrics:
         target = fb or fa
-        mean, std = inception_score(target.logits_unbiased, splits)
+        mean, std = inception_score(target.logits_unbiased, splits, order=is_order, seed=seed)
         interval = None
         if ci is not None:
-            interval = bootstrap_interval(lambda i: inception_score(target.logits_unbiased[i], splits)[0],
+            interval = bootstrap_interval(lambda i: inception_score(target.logits_unbiased[i], splits, order=is_order,
+                                                                    seed=seed)[0],
                                           [len(target.logits_unbiased)], n_boot, ci, seed)
         results.append(Result("is", mean, {"b" if fb is not None else "a": len(target.logits_unbiased)}, std,
-                              interval, {**meta, "splits": splits}))
+                              interval, {**meta, "splits": splits, "order": is_order}))
 
     if "kid" in metrics:
         kw = dict(subsets=kid_subsets, subset_size=kid_subset_size, seed=seed)

@@ -94,9 +94,9 @@ class InceptionScore(_ImageMetric):
     """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
 
     def __init__(self, splits: int = 10, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=50,
-                 channels_last: bool = True):
+                 channels_last: bool = True, order: str = "random", seed: int = DEFAULT_SEED):
         super().__init__(weights, device, resize, batch_size, channels_last)
-        self.splits = splits
+        self.splits, self.order, self.seed = splits, order, seed
         self.reset()
 
     def reset(self) -> None:
@@ -109,8 +109,9 @@ class InceptionScore(_ImageMetric):
         logits = self._gathered(self._logits, "logits_unbiased").numpy()
         if not len(logits):
             raise InputError("InceptionScore.compute() called before any update()")
-        mean, std = inception_score(logits, self.splits)
-        return Result("is", mean, {"b": len(logits)}, std, metadata={**self._meta(), "splits": self.splits})
+        mean, std = inception_score(logits, self.splits, order=self.order, seed=self.seed)
+        return Result("is", mean, {"b": len(logits)}, std, metadata={**self._meta(), "splits": self.splits,
+                                                                    "order": self.order, "seed": self.seed})
 
 
 class KID(_ImageMetric):

@@ -251,3 +251,23 @@ def test_gate_annotations_escape_names():
     (line,) = github_annotations([Check("threshold.fid", False, "fake\n::error::x/a.png: 100% bad")])
     assert "\n" not in line and line.startswith("::error title=ganmetrics gate threshold.fid::fake%0A")
     assert "100%25 bad" in line
+
+
+# ----------------------------------------------------------------------------- order (item 1)
+
+def test_kid_full_subsets_do_not_depend_on_order():
+    from ganmetrics.metrics.kid import kid
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(30, 16)), rng.normal(0.3, 1, size=(25, 16))
+    pa, pb = rng.permutation(30), rng.permutation(25)
+    base = kid(a, b, subsets=3, subset_size=25)[0]
+    assert kid(a[pa], b[pb], subsets=3, subset_size=25)[0] != pytest.approx(base, rel=1e-9)  # a's subset of 25 moves
+    assert kid(a[:25][pb], b[pb], subsets=2, subset_size=25)[0] == pytest.approx(kid(a[:25], b, subsets=2,
+                                                                                       subset_size=25)[0], rel=1e-10)
+
+
+def test_is_cli_records_the_seed(tmp_path, weights_file):
+    import json
+    folder = write_folder(tmp_path / "f", smooth_images(4, size=8, seed=11))
+    out = json.loads(run("is", folder, "--splits", "2", "--weights", weights_file, "--workers", 0, "--json").stdout)
+    assert out["seed"] == 2020

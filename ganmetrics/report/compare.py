@@ -236,7 +236,7 @@ def _paired_bootstrap(ref, entries, wanted, n_boot, seed, splits, kid_subsets, k
                     out["kid"][k, r] = kid(ref.pool3[ia], fb[ib], kid_subsets, kid_subset_size, seed=seed,
                                            ids_a=ia, ids_b=ib)[0]
                 if "is" in out:
-                    out["is"][k, r] = inception_score(e.features.logits_unbiased[ib], splits)[0]
+                    out["is"][k, r] = inception_score(e.features.logits_unbiased[ib], splits, seed=seed)[0]
                 for m in PRDC:
                     if m in out:  # precision, density: per generated sample; recall, coverage: per real one
                         out[m][k, r] = indicators[k][m][ib if m in ("precision", "density") else ia].mean()
