@@ -30,7 +30,7 @@ from .metrics.prdc import prdc_indicators
 from .preprocess import DEFAULT_RESIZE
 from .result import Result
 from .sources import ImageSource, content_fingerprint, iter_batches, open_images
-from .stats import GaussianStats, is_stats_file
+from .stats import GaussianStats, assume_protocol, is_stats_file
 
 #: metadata keys that must agree between two statistics before they are compared
 COMPAT_KEYS = ("extractor", "resize", "weights_sha256")
@@ -164,6 +164,7 @@ def check_compatible(a: GaussianStats, b: GaussianStats, force: bool = False) ->
     if a.dim != b.dim:
         raise InputError(f"{a.label} has {a.dim}-d statistics but "
                          f"{b.label} has {b.dim}-d; they cannot be compared")
+    assume_protocol(a, b)  # a file without metadata: say what is assumed, record it
     if force:
         return
     for key in COMPAT_KEYS:
@@ -195,6 +196,8 @@ def fid(a, b, *, weights=None, device="auto", resize=DEFAULT_RESIZE, batch_size=
     check_compatible(sa, sb, force)
     value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
     meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
+    meta.update({f"protocol_assumed_{k}": x.metadata["protocol_assumed"] for k, x in (("a", sa), ("b", sb))
+                 if "protocol_assumed" in x.metadata})
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0),
                 ganmetrics_version=__version__)
@@ -315,8 +318,10 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         interval = None
         if ci is not None:
             interval = bootstrap_interval(lambda ia, ib: fid_of_features(fa.pool3[ia], fb.pool3[ib]), [len(fa.pool3), len(fb.pool3)], n_boot, ci, seed)
+        assumed = {"protocol_assumed_a": stats_a.metadata["protocol_assumed"]} \
+            if "protocol_assumed" in stats_a.metadata else {}
         results.append(Result("fid", value, {"a": stats_a.n or None, "b": stats_b.n}, None, interval,
-                              {**meta, "sqrtm": sqrtm}))
+                              {**meta, **assumed, "sqrtm": sqrtm}))
 
     if "is" in metrics:
         target = fb or fa

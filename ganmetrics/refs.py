@@ -117,6 +117,17 @@ def resolve(name: str, trust_first_use: bool = False, manifest: dict[str, Refere
     return path
 
 
+def reference_for_sha256(sha: str, manifest: dict[str, Reference] | None = None) -> Reference | None:
+    """The known reference whose file has this sha256 (the manifest's hash, or the hash recorded
+    on first use), else None."""
+    manifest = manifest if manifest is not None else load_manifest()
+    trusted = _trusted()
+    for ref in manifest.values():
+        if sha and sha in (ref.sha256, trusted.get(ref.name)):
+            return ref
+    return None
+
+
 def load_reference(name: str, trust_first_use: bool = False) -> GaussianStats:
     """The reference's statistics, with the manifest's extractor and resize mode as metadata."""
     ref = lookup(name)

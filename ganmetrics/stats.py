@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,11 @@ class GaussianStats:
                              f"got {mu.shape} and {sigma.shape}")
         if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
             raise InputError(f"{display_name(name)}: mu or sigma contains NaN or infinite values")
+        for key, arr in (("mu", mu), ("sigma", sigma)):
+            big = float(np.abs(arr).max()) if arr.size else 0.0
+            if big > MAX_MAGNITUDE:
+                raise InputError(f"{display_name(name)}: {key} has values up to {big:.3g}, beyond {MAX_MAGNITUDE:.0e}: "
+                                 "the FID of such statistics overflows float64; these are not feature statistics")
         check_covariance(sigma, name)
         stats = cls(mu.shape[0], metadata)
         if n is None or n < 2:
@@ -141,9 +147,77 @@ class GaussianStats:
             if data["n"].size != 1 or data["n"].dtype.kind not in "iu" or int(data["n"]) < 0:
                 raise InputError(f"{display_name(path)}: 'n' must be a non-negative integer, found {data['n']!r}")
             n = int(data["n"])
+        if not metadata:
+            metadata = _known_reference_metadata(path)
         stats = cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
         stats.path = str(path)
+        check_from_declared_network(stats)
         return stats
+
+
+#: larger |mu| or |sigma| entries make FID's squares and matrix products overflow float64
+#: (1e100^2 * 2048 is still finite; 1e200^2 is not); real feature statistics are below 1e4
+MAX_MAGNITUDE = 1e100
+
+#: networks whose features are non-negative (pool3 averages post-ReLU activations)
+NON_NEGATIVE_FEATURES = {"inception-v3-fid": 2048}
+
+
+def check_from_declared_network(stats: "GaussianStats", tol: float = 1e-6) -> None:
+    """Refuse statistics that cannot come from the network they declare (or, without metadata,
+    the default one): the FID Inception's pool3 averages post-ReLU activations, so every mean
+    is >= 0. A negative mean means another network or layer (e.g. pre-activation features),
+    whose FID against pool3 statistics would be large and meaningless."""
+    from .features import DEFAULT_EXTRACTOR
+    extractor = stats.metadata.get("extractor") or DEFAULT_EXTRACTOR
+    if NON_NEGATIVE_FEATURES.get(extractor) != stats.dim:
+        return
+    mu = stats.mu
+    j = int(np.argmin(mu))
+    if mu[j] < -tol * max(float(np.abs(mu).max()), 1.0):
+        said = "declares" if stats.metadata.get("extractor") else "is assumed to come from (no metadata)"
+        raise InputError(f"{display_name(stats.label)}: mean of feature {j} is {mu[j]:.4g} < 0, but the file {said} "
+                         f"{extractor} pool3, whose features are post-ReLU averages (>= 0); it was made with another "
+                         "network or layer")
+
+
+def _known_reference_metadata(path) -> dict:
+    """Metadata of a file without any: a known reference file (by sha256) gets its manifest
+    protocol; any other gets none (the protocol is then assumed by ``assume_protocol``)."""
+    from .io import sha256_of
+    from .refs import reference_for_sha256
+    try:
+        ref = reference_for_sha256(sha256_of(path))
+    except (OSError, InputError):
+        return {}
+    if ref is None:
+        return {}
+    return {"extractor": ref.extractor, "resize": ref.resize, "reference": ref.name,
+            "protocol_from": f"reference manifest ({ref.name}, recognised by sha256)"}
+
+
+PROTOCOL_KEYS = ("extractor", "resize")
+
+
+def assume_protocol(a: "GaussianStats", b: "GaussianStats") -> None:
+    """Statistics without metadata (pytorch-fid's or TTUR's ``mu``/``sigma`` files) are never
+    silently taken to match: say in one line which protocol is assumed and how to choose
+    another, and record it in their metadata (``protocol_assumed``, carried into the Result)."""
+    for x, other in ((a, b), (b, a)):
+        if any(x.metadata.get(k) is not None for k in PROTOCOL_KEYS) or "protocol_assumed" in x.metadata:
+            continue
+        if all(other.metadata.get(k) is None for k in PROTOCOL_KEYS):
+            assumed = "the same network and resize as " + display_name(other.label)
+            x.metadata["protocol_assumed"] = "same as the other input (neither says)"
+        else:
+            extractor, resize = other.metadata.get("extractor"), other.metadata.get("resize")
+            assumed = f"{extractor} with resize={resize}, like {display_name(other.label)}"
+            x.metadata["protocol_assumed"] = f"extractor={extractor}, resize={resize}"
+            x.metadata.setdefault("extractor", extractor)
+            x.metadata.setdefault("resize", resize)
+        warnings.warn(f"{display_name(x.label)}: statistics without metadata; assuming {assumed}. If the file was "
+                      "made with pytorch-fid pass --resize pytorch-fid, with TTUR --resize tf1; or recompute it with "
+                      "'ganmetrics stats'")
 
 
 def check_covariance(sigma: np.ndarray, name: str, tol: float = 1e-6) -> None:

@@ -271,3 +271,72 @@ def test_is_cli_records_the_seed(tmp_path, weights_file):
     folder = write_folder(tmp_path / "f", smooth_images(4, size=8, seed=11))
     out = json.loads(run("is", folder, "--splits", "2", "--weights", weights_file, "--workers", 0, "--json").stdout)
     assert out["seed"] == 2020
+
+
+# ----------------------------------------------------------------------------- stats files (item 3)
+
+def _stats_of(x, path, **meta):
+    from ganmetrics.stats import GaussianStats
+    s = GaussianStats(x.shape[1], meta).update(x)
+    if meta:
+        s.save(path)
+    else:  # what pytorch-fid --save-stats and TTUR write: mu and sigma only
+        np.savez(path, mu=s.mu, sigma=s.sigma)
+    return path
+
+
+def test_stats_without_metadata_say_what_is_assumed(tmp_path):
+    """A pytorch-fid --save-stats file was used in tf1 mode without a word."""
+    import ganmetrics
+    rng = np.random.default_rng(12)
+    bare = _stats_of(np.abs(rng.normal(size=(40, 8))), tmp_path / "pfid.npz")
+    ours = _stats_of(np.abs(rng.normal(size=(40, 8))), tmp_path / "ours.npz", extractor="inception-v3-fid",
+                     resize="tf1", weights_sha256="x")
+    with pytest.warns(UserWarning, match=r"pfid\.npz: statistics without metadata; assuming inception-v3-fid with "
+                                         r"resize=tf1.*--resize pytorch-fid"):
+        r = ganmetrics.fid(bare, ours)
+    assert r.metadata["protocol_assumed_a"] == "extractor=inception-v3-fid, resize=tf1"
+    assert "protocol_assumed_b" not in r.metadata
+
+
+def test_known_reference_recognised_by_sha256(tmp_path, monkeypatch):
+    from ganmetrics import refs
+    from ganmetrics.io import sha256_of
+    from ganmetrics.stats import GaussianStats
+    rng = np.random.default_rng(13)
+    path = _stats_of(np.abs(rng.normal(size=(10, 6))), tmp_path / "ttur.npz")
+    manifest = refs.load_manifest(f'''[[stats]]
+name = "toy-ref"
+dataset = "toy"
+split = "train"
+resolution = "32"
+n = 10
+extractor = "inception-v3-fid"
+resize = "pytorch-fid"
+source = "test"
+url = "https://example.org/toy.npz"
+sha256 = "{sha256_of(path)}"
+''')
+    monkeypatch.setattr(refs, "load_manifest", lambda text=None: manifest)
+    s = GaussianStats.load(path)
+    assert s.metadata["resize"] == "pytorch-fid" and s.metadata["reference"] == "toy-ref"
+
+
+def test_negative_means_refused_for_pool3(tmp_path):
+    """A 2048-d file from another layer (negative means) gave a large FID with no warning."""
+    from ganmetrics.stats import GaussianStats
+    x = np.random.default_rng(14).normal(size=(30, 2048))
+    _stats_of(x, tmp_path / "other-layer.npz")
+    with pytest.raises(InputError, match=r"other-layer\.npz: mean of feature \d+ is -.*post-ReLU"):
+        GaussianStats.load(tmp_path / "other-layer.npz")
+    r = run("fid", tmp_path / "other-layer.npz", tmp_path / "other-layer.npz")
+    assert_one_line_error(r, "other-layer.npz", "post-ReLU")
+
+
+@pytest.mark.parametrize("mu_scale,sigma_scale,key", [(1e200, 1.0, "mu"), (1.0, 1e300, "sigma")])
+def test_overflowing_stats_are_input_errors(tmp_path, mu_scale, sigma_scale, key):
+    """A covariance of 1e300 or a mean of 1e200 gave FID: inf or a LinAlgError traceback."""
+    np.savez(tmp_path / "big.npz", mu=np.ones(4) * mu_scale, sigma=np.eye(4) * sigma_scale)
+    np.savez(tmp_path / "ok.npz", mu=np.ones(4), sigma=np.eye(4))
+    r = run("fid", tmp_path / "big.npz", tmp_path / "ok.npz")
+    assert_one_line_error(r, "big.npz", f"{key} has values up to", "overflows")
