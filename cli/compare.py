@@ -149,7 +149,7 @@ def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, out
         if path:
             check_writable(path)
     lower = LOWER_IS_BETTER.get(metric, True) and not higher_is_better
-    table = budget_table(_read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed)
+    table = budget_table(_read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed, source=", ".join(runs))
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if csv_out:
         with atomic_write(csv_out, "w") as f:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from ganmetrics.errors import InputError, display_name
 from ganmetrics.io import check_writable
 from ganmetrics.train import ALGORITHMS, TrainConfig, train as run_training
 from ganmetrics.train.algorithms import PRESETS
@@ -79,6 +80,9 @@ def train(beta1, beta2, resume, **options):
         fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out"}
         options = {**{k: v for k, v in saved.items() if k in fields},
                    **{k: v for k, v in options.items() if k in given or k == "out"}}
+    elif resume and (options["algo"] is None or options["data"] is None):
+        raise InputError(f"--resume: {display_name(options['out'])} holds no run to continue (no config.json); "
+                         "to start one there, give --algo and --data")
     elif options["algo"] is None or options["data"] is None:
         raise click.UsageError("--algo and --data are required (only --resume of an existing run can omit them)")
     if beta1 is not None or beta2 is not None:  # a beta not given: the run's, else resolved() fills it in

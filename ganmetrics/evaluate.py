@@ -131,8 +131,8 @@ def image_stats(source: ImageSource, opts: ExtractorOptions) -> GaussianStats:
     for feats in opts.run(distributed.shard(source)):
         stats.update(feats["pool3"])
     stats.metadata["skipped"] = len(source.skipped)
-    if len(source) < ext.dims["pool3"]:
-        warnings.warn(f"{source.name}: {len(source)} images < {ext.dims['pool3']} feature dimensions: the "
+    if len(source) - len(source.skipped) < ext.dims["pool3"]:  # the images read, not the files listed
+        warnings.warn(f"{source.name}: {len(source) - len(source.skipped)} images < {ext.dims['pool3']} feature dimensions: the "
                       "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
                       "with published numbers)")
     return distributed.reduce_stats(stats)

@@ -267,6 +267,10 @@ def load_image_array(path: str | os.PathLike) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         return as_uint8_nchw(load_npy(path), str(path))
     arrays = load_npz(path)
+    if "mu" in arrays or "sigma" in arrays:  # a statistics file missing one of its two arrays
+        has, lacks = ("mu", "sigma") if "mu" in arrays else ("sigma", "mu")
+        raise InputError(f"{display_name(path)}: a statistics file with '{has}' but no '{lacks}' (keys: "
+                         f"{', '.join(sorted(arrays))}); statistics need both")
     if len(arrays) == 1:
         (array,) = arrays.values()
     else:

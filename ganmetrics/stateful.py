@@ -80,6 +80,13 @@ class FID(_ImageMetric):
         fake = self._synced(self._stats[False])
         if fake.n == 0 or (self._reference is None and real.n == 0):  # global counts: every rank raises alike
             raise InputError("FID.compute() needs real images (or a reference) and generated images")
+        sides = [("generated", fake, "update(images)")]
+        if self._reference is None:
+            sides.insert(0, ("real", real, "update(images, real=True)"))
+        for side, stats, call in sides:
+            if stats.n == 1:
+                raise InputError(f"FID.compute(): 1 {side} image (passed with {call}); a covariance needs at "
+                                 "least 2, and FID far more")
         value = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma, method=self.sqrtm)
         return Result("fid", value, {"a": real.n or None, "b": fake.n}, metadata={**self._meta(), "sqrtm": self.sqrtm})
 

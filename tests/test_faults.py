@@ -340,3 +340,68 @@ def test_overflowing_stats_are_input_errors(tmp_path, mu_scale, sigma_scale, key
     np.savez(tmp_path / "ok.npz", mu=np.ones(4), sigma=np.eye(4))
     r = run("fid", tmp_path / "big.npz", tmp_path / "ok.npz")
     assert_one_line_error(r, "big.npz", f"{key} has values up to", "overflows")
+
+
+# ----------------------------------------------------------------------------- messages (item 15) and weights (16)
+
+def test_nan_weights_name_the_weights_file(tmp_path):
+    """Weights with a NaN said "features contain NaN"."""
+    import torch
+    from ganmetrics.errors import WeightsError
+    from ganmetrics.features import load_inception
+    from helpers import random_inception_state_dict
+    state = random_inception_state_dict(0)
+    state["Conv2d_1a_3x3.conv.weight"][0, 0, 0, 0] = float("nan")
+    torch.save(state, tmp_path / "nan.pth")
+    with pytest.raises(WeightsError, match=r"nan\.pth: weights contain NaN or infinite values \(tensor "
+                                           r"Conv2d_1a_3x3\.conv\.weight\)"):
+        load_inception(tmp_path / "nan.pth", device="cpu")
+
+
+def test_non_standard_weights_warn_and_mark_the_result(tmp_path, weights_file):
+    import ganmetrics
+    from ganmetrics.features import weights as w
+    w._warned.discard(str(weights_file))
+    folder = write_folder(tmp_path / "f", smooth_images(3, size=8, seed=15))
+    with pytest.warns(UserWarning, match=r"pt_inception-random\.pth: not the standard FID Inception weights"):
+        (r,) = ganmetrics.evaluate(folder, None, ["is"], splits=1, weights=weights_file, device="cpu", workers=0)
+    assert r.metadata["standard_weights"] is False
+
+
+def test_stats_file_with_mu_but_no_sigma(tmp_path):
+    """It was called an image array of the wrong shape."""
+    np.savez(tmp_path / "half.npz", mu=np.zeros(2048))
+    assert_one_line_error(run("fid", tmp_path / "half.npz", tmp_path / "half.npz"),
+                          "half.npz: a statistics file with 'mu' but no 'sigma'")
+
+
+def test_budget_inf_score_names_file_column_and_group(tmp_path):
+    """It said "needs at least one finite score" although finite scores existed."""
+    (tmp_path / "runs.csv").write_text("model,fid\na,10\na,12\nb,11\nb,inf\n")
+    assert_one_line_error(run("budget", tmp_path / "runs.csv", "--metric", "fid", "--by", "model"),
+                          "runs.csv: column 'fid' has 1 infinite value(s) (group(s) b; row(s) 4)")
+
+
+def test_resume_without_a_run_says_so(tmp_path):
+    """It asked for --algo."""
+    assert_one_line_error(run("train", "--out", tmp_path / "empty", "--resume"),
+                          "--resume:", "holds no run to continue")
+
+
+def test_in_loop_fid_names_the_side(weights_file):
+    from ganmetrics.stateful import FID
+    m = FID(weights=weights_file, device="cpu")
+    m.update(smooth_images(2, size=8, seed=16), real=True)
+    m.update(smooth_images(1, size=8, seed=17))
+    with pytest.raises(InputError, match=r"1 generated image \(passed with update\(images\)\)"):
+        m.compute()
+
+
+def test_small_sample_warning_counts_read_images(tmp_path, weights_file):
+    """After --skip-invalid the warning counted the skipped files too."""
+    folder = write_folder(tmp_path / "f", smooth_images(4, size=8, seed=18))
+    (folder / "zz_bad.png").write_bytes(b"garbage")
+    r = run("stats", folder, "-o", tmp_path / "s.npz", "--weights", weights_file, "--workers", 0,
+            "--skip-invalid", "--max-invalid", "0.5")
+    assert r.exit_code == 0, r.output
+    assert "4 images < 2048" in r.stderr and "5 images" not in r.stderr

@@ -13,7 +13,7 @@ import torch
 from ..errors import InputError, WeightsError
 from ..preprocess import DEFAULT_RESIZE, INCEPTION_SIZE, check_mode, preprocess
 from .inception import FIDInceptionV3
-from .weights import find_weights, sha256_of
+from .weights import WEIGHTS_SHA256, check_weights, find_weights, sha256_of
 
 DEFAULT_EXTRACTOR = "inception-v3-fid"
 
@@ -58,7 +58,8 @@ class Extractor:
 
     def metadata(self) -> dict:
         return {"extractor": self.name, "weights_sha256": self.weights_sha256, "resize": self.resize,
-                "layout": "channels_last" if self.channels_last else "nchw"}
+                "layout": "channels_last" if self.channels_last else "nchw",
+                "standard_weights": self.weights_sha256 == WEIGHTS_SHA256}
 
 
 def load_inception(weights: str | Path | None = None, device="auto", resize: str = DEFAULT_RESIZE,
@@ -79,6 +80,7 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
         raise WeightsError(f"{path}: not a loadable weights file ({first[:200]})") from None
     if not isinstance(state, dict):
         raise WeightsError(f"{path}: expected a state dict, found {type(state).__name__}")
+    check_weights(path, state, sha)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
