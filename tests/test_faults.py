@@ -405,3 +405,36 @@ def test_small_sample_warning_counts_read_images(tmp_path, weights_file):
             "--skip-invalid", "--max-invalid", "0.5")
     assert r.exit_code == 0, r.output
     assert "4 images < 2048" in r.stderr and "5 images" not in r.stderr
+
+
+# ----------------------------------------------------------------------------- manifest (item 14)
+
+_ENTRY = '''[[stats]]
+name = "{name}"
+dataset = "d"
+split = "s"
+resolution = "32"
+n = 1
+extractor = "inception-v3-fid"
+resize = "tf1"
+source = "t"
+url = "{url}"
+sha256 = ""
+'''
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".hidden", "x\\ny"])
+def test_manifest_names_cannot_leave_the_cache(name):
+    """A name with ../ wrote outside the cache folder."""
+    from ganmetrics import refs
+    with pytest.raises(InputError, match="not a plain file name"):
+        refs.load_manifest(_ENTRY.format(name=name.replace("\n", "\\n"), url="https://h/x.npz"))
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://h/x.npz", "ftp://h/x.npz"])
+def test_manifest_only_https(url, tmp_path):
+    """A file:// URL was copied in and recorded as trusted."""
+    from ganmetrics import refs
+    with pytest.raises(InputError, match="only https URLs are fetched"):
+        refs.load_manifest(_ENTRY.format(name="x", url=url))
+    assert not (refs.refs_dir() / "trusted.json").exists()
