@@ -22,6 +22,7 @@ from .errors import IncompatibleStatsError, InputError
 from .features import DEFAULT_EXTRACTOR, Extractor, get_extractor, iter_features
 from .features.weights import cache_dir
 from .io import load_npz, save_npz
+from .metrics._checks import warn_if_duplicate_dominated
 from .metrics.bootstrap import bootstrap_interval
 from .metrics.frechet import DEFAULT_METHOD, frechet_distance, frechet_distance_features
 from .metrics.inception_score import inception_score
@@ -305,6 +306,9 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         stats_a = GaussianStats.load(a)
     fa = None if stats_a is not None else extract_features(a, opts, cache)
     fb = extract_features(b, opts, cache) if b is not None else None
+    for fs in (fa, fb):  # a set of copies: say so (k-NN metrics would measure rounding noise)
+        if fs is not None:
+            warn_if_duplicate_dominated(fs.name, fs.pool3)
     meta = {**(fb or fa).metadata, **common}
     meta.pop("source", None)
     results: list[Result] = []

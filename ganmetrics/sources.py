@@ -30,6 +30,8 @@ from PIL import Image, UnidentifiedImageError
 from .errors import InputError, display_name
 from .io import load_npy, load_npz, require_regular_file
 
+#: left in a folder by ``ganmetrics sample`` while it writes; removed when the run finishes
+INCOMPLETE_MARKER = ".ganmetrics-incomplete"
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 ARRAY_IMAGE_KEYS = ("images", "arr_0", "x", "samples")
 
@@ -186,7 +188,8 @@ def list_image_files(folder: str | os.PathLike) -> list[Path]:
     Hidden files and folders (name starting with '.') are ignored; any other file that is not
     an image is an error, since silently ignoring it could silently change N, and so is an image
     name that is not a regular file (a FIFO, socket, device or broken link), which would block
-    or fail the decoder.
+    or fail the decoder. A folder holding ``INCOMPLETE_MARKER`` (a ``sample`` run that did not
+    finish) is refused: it would pass for a smaller complete sample.
     """
     root = Path(folder)
     found: list[tuple[str, Path]] = []
@@ -199,6 +202,11 @@ def list_image_files(folder: str | os.PathLike) -> list[Path]:
             continue
         visited.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if INCOMPLETE_MARKER in filenames:
+            marker = Path(dirpath) / INCOMPLETE_MARKER
+            raise InputError(f"{display_name(dirpath)}: incomplete output of an interrupted 'ganmetrics sample' run "
+                             f"(it holds {display_name(INCOMPLETE_MARKER)}, removed only when a run finishes); "
+                             f"delete the folder and sample again, or delete {display_name(marker)} if you know it is complete")
         for name in filenames:
             if name.startswith("."):
                 continue

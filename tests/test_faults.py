@@ -438,3 +438,48 @@ def test_manifest_only_https(url, tmp_path):
     with pytest.raises(InputError, match="only https URLs are fetched"):
         refs.load_manifest(_ENTRY.format(name="x", url=url))
     assert not (refs.refs_dir() / "trusted.json").exists()
+
+
+# ----------------------------------------------------------------------------- degenerate sets (item 6)
+
+def test_duplicate_fraction():
+    from ganmetrics.metrics._checks import duplicate_fraction
+    rng = np.random.default_rng(19)
+    x = rng.normal(size=(10, 32))
+    assert duplicate_fraction(x) == 0
+    copies = np.repeat(x[:1], 6, axis=0) + rng.normal(0, 1e-9, (6, 32))  # identical up to float rounding
+    assert duplicate_fraction(copies) == pytest.approx(5 / 6)
+    assert duplicate_fraction(np.vstack([x, x[:5]])) == pytest.approx(5 / 15)
+
+
+def test_identical_images_warn(tmp_path, weights_file):
+    """6 identical images against themselves gave density 0.40 without a word."""
+    import ganmetrics
+    folder = write_folder(tmp_path / "same", np.repeat(smooth_images(1, size=8, seed=20), 6, axis=0))
+    with pytest.warns(UserWarning, match=r"same: 5 of 6 samples duplicate others"):
+        ganmetrics.evaluate(folder, folder, ["prdc"], k_pr=2, k_dc=2, weights=weights_file, device="cpu", workers=0)
+
+
+def test_interrupted_sample_folder_refused(tmp_path, monkeypatch):
+    """A folder a killed sample run left with 44 of 3,000 images was accepted as complete."""
+    from ganmetrics import sampling
+    from ganmetrics.sources import INCOMPLETE_MARKER
+    images = np.zeros((5, 3, 8, 8), np.uint8)
+    calls = []
+    real_save = Image.Image.save
+
+    def dying_save(self, fp, *a, **k):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed while writing the third image
+        calls.append(1)
+        return real_save(self, fp, *a, **k)
+    monkeypatch.setattr(Image.Image, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        sampling.save_samples(images, tmp_path / "out")
+    monkeypatch.setattr(Image.Image, "save", real_save)
+    assert (tmp_path / "out" / INCOMPLETE_MARKER).exists() and len(list((tmp_path / "out").glob("*.png"))) == 2
+    with pytest.raises(InputError, match=r"out: incomplete output of an interrupted 'ganmetrics sample' run"):
+        list_image_files(tmp_path / "out")
+    assert_one_line_error(run("stats", tmp_path / "out", "-o", tmp_path / "s.npz"), "incomplete output")
+    sampling.save_samples(images, tmp_path / "done")  # a finished run leaves no marker
+    assert not (tmp_path / "done" / INCOMPLETE_MARKER).exists() and len(list_image_files(tmp_path / "done")) == 5
