@@ -31,7 +31,8 @@ def flat(results: list[Result]) -> dict:
         for side, n in r.n.items():
             row.setdefault(f"n_{side}", n)
     meta = results[0].metadata if results else {}
-    for key in ("extractor", "resize", "weights_sha256", "layout", "seed", "ci", "n_boot", "ganmetrics_version"):
+    for key in ("extractor", "resize", "weights_sha256", "standard_weights", "layout", "seed", "ci", "n_boot",
+                "ganmetrics_version"):
         if key in meta:
             row[key] = meta[key]
     return row
