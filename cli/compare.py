@@ -10,7 +10,7 @@ import click
 import pandas as pd
 
 from ganmetrics.evaluate import ExtractorOptions
-from ganmetrics.errors import InputError
+from ganmetrics.errors import InputError, display_name
 from ganmetrics.io import atomic_write, check_writable, to_json
 from ganmetrics.metrics.kid import DEFAULT_SEED
 from ganmetrics.result import LOWER_IS_BETTER
@@ -98,7 +98,7 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
         click.echo(render_text(result))
     if out is not None:
         write_report(result, out)
-        click.echo(f"report written to {Path(out) / 'report.html'}", err=True)
+        click.echo(f"report written to {display_name(Path(out) / 'report.html')}", err=True)
 
 
 def _read_runs(paths) -> pd.DataFrame:

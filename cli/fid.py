@@ -7,6 +7,7 @@ import ganmetrics
 from ganmetrics import distributed
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.io import check_writable
+from ganmetrics.errors import display_name
 
 from .common import emit_json, extractor_options, ref_options, resolve_inputs, sqrtm_option
 from .main import main
@@ -61,4 +62,4 @@ def stats(path: str, output: str, opts: ExtractorOptions):
     result = ganmetrics.compute_stats(path, opts=opts)
     if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
         result.save(output)
-        click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)
+        click.echo(f"wrote {display_name(output)} (n={result.n}, d={result.dim})", err=True)

@@ -9,6 +9,7 @@ import click
 import ganmetrics
 from ganmetrics.evaluate import ExtractorOptions
 from ganmetrics.report import gate as gates
+from ganmetrics.errors import one_line
 
 from .main import main
 
@@ -50,7 +51,7 @@ def gate(config_path, junit, weights, device, workers):
                                   kid_subset_size=inputs.get("kid_subset_size", 1000), opts=opts)
     checks = gates.run_checks(config, results, baseline)
     for c in checks:
-        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {c.message}")
+        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {one_line(c.message)}")
     if junit:
         gates.write_junit(junit, checks)
     if os.environ.get("GITHUB_ACTIONS") == "true":

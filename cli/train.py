@@ -92,7 +92,7 @@ def train(beta1, beta2, resume, **options):
         run_training(TrainConfig(**options), resume=resume)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
-    click.echo(f"done: {Path(options['out']) / 'curves.csv'}", err=True)
+    click.echo(f"done: {display_name(Path(options['out']) / 'curves.csv')}", err=True)
 
 
 @main.command()
@@ -107,4 +107,4 @@ def curves(runs, output):
     """
     check_writable(output)
     plot_curves(load_curves(list(runs)), Path(output))
-    click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {display_name(output)}", err=True)

@@ -9,7 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ganmetrics import reproduce as repro
-from ganmetrics.errors import InputError
+from ganmetrics.errors import InputError, display_name
 from ganmetrics.evaluate import ExtractorOptions, extract_features
 from ganmetrics.io import check_writable, load_npy, to_json
 from ganmetrics.metrics.critic import wasserstein_critic
@@ -122,7 +122,7 @@ def distances(output, points, steps, seed):
         df = repro.distances(points, critic_steps=steps, disc_steps=max(1, steps // 2), seed=seed, progress=bar)
     repro.save_csv(df, out.with_suffix(".csv"))
     repro.plot_distances(df, out)
-    click.echo(f"wrote {out} and {out.with_suffix('.csv')}", err=True)
+    click.echo(f"wrote {display_name(out)} and {display_name(out.with_suffix('.csv'))}", err=True)
 
 
 @reproduce.command("critic-vs-discriminator")
@@ -138,4 +138,4 @@ def critic_vs_discriminator(output, steps, seed):
     df = repro.critic_vs_discriminator(steps=steps, seed=seed)
     repro.save_csv(df, out.with_suffix(".csv"))
     repro.plot_critic_vs_discriminator(df, out)
-    click.echo(f"wrote {out} and {out.with_suffix('.csv')}", err=True)
+    click.echo(f"wrote {display_name(out)} and {display_name(out.with_suffix('.csv'))}", err=True)
