@@ -7,6 +7,7 @@ import sys
 import click
 
 from ganmetrics.config import DEFAULTS
+from ganmetrics.errors import one_line
 from ganmetrics.report import gate as gates
 
 
@@ -31,7 +32,7 @@ def gate(config_path, junit, weights, device, workers):
     """
     report = gates.run_gate(config_path, weights=weights, device=device, workers=workers, junit=junit)
     for c in report.checks:
-        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {c.message}")
+        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {one_line(c.message)}")
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in gates.github_annotations(report.checks):
             click.echo(line)

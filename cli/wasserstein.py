@@ -8,6 +8,7 @@ import click
 from tqdm import tqdm
 
 from ganmetrics import reproduce as repro
+from ganmetrics.errors import display_name
 from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import check_writable, to_json
 from ganmetrics.transport import METHODS, wasserstein_with_baseline
@@ -82,7 +83,7 @@ def distances(output, points, steps, seed):
         df = repro.distances(points, critic_steps=steps, disc_steps=max(1, steps // 2), seed=seed, progress=bar)
     repro.save_csv(df, out.with_suffix(".csv"))
     repro.plot_distances(df, out)
-    click.echo(f"wrote {out} and {out.with_suffix('.csv')}", err=True)
+    click.echo(f"wrote {display_name(out)} and {display_name(out.with_suffix('.csv'))}", err=True)
 
 
 @reproduce.command("critic-vs-discriminator")

@@ -212,11 +212,13 @@ def _fid(a, b, params, ctx) -> Estimate:
 
 
 def _is(a, b, params, ctx) -> Estimate:
-    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits."""
+    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits
+    cut after a seeded permutation (``is_order="random"``) or in file order (``"file"``)."""
     logits, splits = b.logits, params["splits"]
-    mean, std = inception_score(logits, splits)
-    return Estimate(mean, std, {"splits": splits}, sides=("b",),
-                    replicate=lambda i: inception_score(logits[i], splits)[0])
+    kw = dict(order=params["is_order"], seed=params["seed"])
+    mean, std = inception_score(logits, splits, **kw)
+    return Estimate(mean, std, {"splits": splits, "order": kw["order"]}, sides=("b",),
+                    replicate=lambda i: inception_score(logits[i], splits, **kw)[0])
 
 
 def _kid(a, b, params, ctx) -> Estimate:
@@ -253,7 +255,8 @@ def _prdc(which: str):
 
 register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="half",
                            description="Fréchet distance between Gaussians fitted to the features"))
-register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
+register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False,
+                           params={"splits": DEFAULTS.splits, "is_order": DEFAULTS.is_order, "seed": DEFAULTS.seed},
                            interval="bootstrap",
                            lower_is_better=False, description="Inception Score of the evaluated input"))
 register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.kid_subsets,

@@ -36,6 +36,7 @@ from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
 from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, two_size_scale
+from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -139,7 +140,7 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     say = progress or (lambda message: None)
 
     stats_ref = reference if isinstance(reference, GaussianStats) else (
-        GaussianStats.load(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
+        load_stats(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
         else None)
     if stats_ref is not None and not all(s.stats_ok for s in specs):
         raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.stats_metrics())} only; "

@@ -299,7 +299,18 @@ def write_junit(path: str | os.PathLike, checks: list[Check]) -> None:
 
 def github_annotations(checks: list[Check]) -> list[str]:
     """``::error`` workflow commands for failed checks (GitHub Actions shows them on the run)."""
-    return [f"::error title=ganmetrics gate {c.name}::{c.message}" for c in checks if not c.passed]
+    return [f"::error title={_escape_property('ganmetrics gate ' + c.name)}::{_escape_data(c.message)}"
+            for c in checks if not c.passed]
+
+
+def _escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the GitHub Actions toolkit does (% CR LF), so a
+    name inside it can neither end the line nor start a new command."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def load_baseline(path: str | os.PathLike) -> dict:
