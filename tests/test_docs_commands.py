@@ -71,7 +71,7 @@ CANNOT_RUN = {
 
 # Inline spans that name a command or an option rather than show one to run.
 INLINE_NOT_COMMANDS = {
-    "ganmetrics ...", "python -m ganmetrics ...",
+    "ganmetrics ...", "python3 -m ganmetrics ...",
     "ganmetrics sample --generator",                                # names the option
     "ganmetrics eval real/ fake/ --metrics fid,mean_gap",           # needs docs/architecture.md's registration;
                                                                     # tests/test_docs.py runs that block
