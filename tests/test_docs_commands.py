@@ -227,7 +227,11 @@ def _argv(command: str, cwd: Path) -> list[str]:
 
 
 def _run_line(command: str, cwd: Path, monkeypatch) -> tuple[int, str]:
+    """Run one line; a trailing `> file` / `>> file` writes / appends its stdout as the shell would."""
     from helpers import run
+    redirect = re.search(r"\s+(>>?)\s*(\S+)$", command)
+    if redirect:
+        command = command[:redirect.start()]
     argv = _argv(command, cwd)
     if argv[0].startswith("python"):
         if argv[1:3] == ["-m", "ganmetrics"]:
@@ -239,6 +243,9 @@ def _run_line(command: str, cwd: Path, monkeypatch) -> tuple[int, str]:
     assert argv[0] == "ganmetrics", command
     monkeypatch.syspath_prepend(str(cwd))   # --generator mypkg.models:...: the working directory is on the path
     r = run(*argv[1:])
+    if redirect:
+        with open(cwd / redirect.group(2), "a" if redirect.group(1) == ">>" else "w") as f:
+            f.write(r.stdout)
     return r.exit_code, r.output
 
 
@@ -270,6 +277,11 @@ def test_doc_commands_run(doc, base_sandbox, tmp_path, monkeypatch):
             junit = re.search(r"--junit (\S+)", command).group(1)
             if not (sandbox / junit).is_file():
                 failures.append(f"{doc.name}: `{command}` wrote no {junit}")
+    if (sandbox / "results.csv").exists():   # docs/cli.md appends eval rows: one CSV of numbers
+        import pandas as pd
+        table = pd.read_csv(sandbox / "results.csv")
+        if not (len(table) >= 2 and pd.api.types.is_numeric_dtype(table["fid"])):
+            failures.append(f"{doc.name}: results.csv does not read back as rows of numbers:\n{table}")
     assert not failures, "\n\n".join(failures)
 
 
