@@ -47,7 +47,7 @@ SHRINK = [
     (r"^(ganmetrics (eval|is|kid|prdc|budget) .*--ci [0-9.]+.*)$", r"\1 --n-boot 2"),   # bootstrap 100 -> 2
     (r"^(ganmetrics compare .*)$", r"\1 --n-boot 2"),             # compare always bootstraps: 100 -> 2
     (r"^(ganmetrics (wasserstein|reproduce critic-vs-discriminator) .*)$", r"\1 --steps 5"),  # critic steps 3000
-    (r"^(ganmetrics reproduce distances .*)$", r"\1 --points 5"),  # theta grid
+    (r"^(ganmetrics reproduce distances .*)$", r"\1 --points 5 --steps 5"),  # theta grid 21 -> 5, critic steps 2000 -> 5
     (r"--ref shapes32:test", "--ref real/"),                      # the 2,000-image bundled split -> 12 images
 ]
 # A later --steps wins over an earlier one in click, so the appended sizes above take effect.
