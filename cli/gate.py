@@ -22,8 +22,8 @@ def gate(config_path, junit, weights, device, workers):
 
     One line per check on stdout; with --junit a JUnit XML file; under GitHub Actions
     (GITHUB_ACTIONS=true) failed checks are also printed as ::error annotations. With
-    'ci = 0.95' in [inputs] checks judge the bootstrap interval, so noise alone does not fail
-    the gate (docs/gate.md).
+    'ci = 0.95' in [inputs] thresholds judge the metric's interval and regressions the interval
+    of the difference to the baseline, so noise alone does not fail the gate (docs/gate.md).
 
     \b
     Example:

@@ -129,9 +129,12 @@ def extractor_options(f):
                   help="Run the network's convolutions in NHWC layout: about 1.7x faster on a CPU; the "
                        "features differ from NCHW's (pytorch-fid, torch-fidelity) by float32 rounding, "
                        "about 1e-6 relative. --no-channels-last for bit-level parity with them.")
+    @click.option("--tf32", is_flag=True,
+                  help="Let GPU convolutions and matmuls run in TF32 (Ampere and newer): faster, but features "
+                       "move by about 1e-3 relative. Default: full float32 (recorded in the metadata).")
     @functools.wraps(f)
     def wrapper(*args, features, weights, device, batch_size, workers, resize, quiet, root, download, skip_invalid,
-                max_invalid, max_pixels, channels_last, **kwargs):
+                max_invalid, max_pixels, channels_last, tf32, **kwargs):
         # imported here, not at the top: `ganmetrics --help` must not import torch (start-up time)
         from ganmetrics import distributed
         from ganmetrics.features.runner import FeatureRunner
@@ -139,7 +142,7 @@ def extractor_options(f):
             device = distributed.init_from_env(device)
         extraction = Extraction(features=features, weights=weights, device=device, resize=resize,
                                 batch_size=batch_size, workers=workers, progress=not quiet and sys.stderr.isatty(),
-                                channels_last=channels_last)
+                                channels_last=channels_last, tf32=tf32)
         policy = InputPolicy(root=root, download=download, skip_invalid=skip_invalid, max_invalid=max_invalid,
                              max_pixels=max_pixels)
         runner = FeatureRunner(extraction, policy)
@@ -157,8 +160,10 @@ def emit_json(obj) -> None:
 
 def sqrtm_option(f):
     return click.option("--sqrtm", type=click.Choice(SQRTM_METHODS), default=DEFAULTS.sqrtm, show_default=True,
-                        help="How FID computes Tr((Σa Σb)^½): eigvals (exact, ~4x faster), scipy "
-                             "(scipy.linalg.sqrtm, as TTUR/pytorch-fid), eigh (symmetric form, comparison only).")(f)
+                        help="How FID computes Tr((Σa Σb)^½): auto (cholesky when both covariances are positive "
+                             "definite, else the exact lowrank form; the route that ran is in --json), cholesky, "
+                             "lowrank, eigvals (the former default), scipy (scipy.linalg.sqrtm, as TTUR/pytorch-fid), "
+                             "eigh (comparison only).")(f)
 
 
 def ref_options(f):
@@ -214,9 +219,11 @@ prdc_options = [
 ]
 ci_options = [
     click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                 help="Add a bootstrap interval at this level, e.g. 0.95 (costs --n-boot times the metric)."),
+                 help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
+                      "sample sizes; it contains the estimate (subsampling: about 1.5 x --n-boot times the "
+                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
-                 help="Bootstrap resamples for --ci."),
+                 help="Resampling replicates for --ci."),
 ]
 
 

@@ -23,7 +23,7 @@ from .errors import IncompatibleStatsError, InputError
 from .features.runner import FeatureRunner, FeatureSet, extract_features
 from .inputs.sources import ImageSource
 from .metrics import registry
-from .metrics.bootstrap import bootstrap_interval
+from .metrics.bootstrap import BOUNDS, METHODS, kid_interval, resampled_interval
 from .result import Result
 from .stats import GaussianStats, is_stats_file
 
@@ -70,8 +70,8 @@ def image_stats(source: ImageSource, runner: FeatureRunner) -> GaussianStats:
     stats.metadata["skipped"] = len(source.skipped)
     if len(source) < dim:
         warnings.warn(f"{source.name}: {len(source)} images < {dim} feature dimensions: the "
-                      "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
-                      "with published numbers)")
+                      "covariance is rank-deficient and FID depends strongly on the number of images (use "
+                      "10,000+ images to compare with published numbers)")
     return distributed.reduce_stats(stats)
 
 
@@ -141,8 +141,9 @@ def fid(a, b, *, force: bool = False, sqrtm: str = DEFAULTS.sqrtm, runner: Featu
     sa = load_stats_or_images(a, runner, name=None if _is_path(a) else "a")
     sb = load_stats_or_images(b, runner, name=None if _is_path(b) else "b")
     check_compatible(sa, sb, force)
-    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context())
-    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
+    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context(runner.extraction.device))
+    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout", "tf32")}
+    meta.update(est.metadata)  # sqrtm_route (what ran), fid_raw (a rounding-level negative reported as 0)
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0), ganmetrics_version=__version__)
     return Result("fid", est.value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)
@@ -178,7 +179,8 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; single-input
     metrics (the Inception Score) use ``b`` (``a`` when ``b`` is None). ``metrics``: names or
     groups of the registry (``fid``, ``is``, ``kid``, ``prdc``, ``precision``, ... and any
-    registered one). ``ci`` (e.g. 0.95) adds a bootstrap interval with ``n_boot`` resamples to
+    registered one). ``ci`` (e.g. 0.95) adds an interval for E[metric at these N] that contains the estimate
+    (``n_boot`` subsampling replicates; KID: closed form; docs/metrics.md) to
     every metric. ``a`` may be a statistics file / ``GaussianStats`` when every metric accepts
     statistics (FID). ``settings``: metric parameters (``splits``, ``kid_subsets``,
     ``kid_subset_size``, ``k_pr``, ``k_dc``, ``sqrtm``, any a registered metric declares) and
@@ -232,14 +234,20 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
 
 
 def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed: int):
-    """The ``ci``-level bootstrap interval of one estimate (see ``metrics/bootstrap.py``)."""
+    """The ``ci``-level interval for E[metric at these N] around the estimate (see
+    ``metrics/bootstrap.py``): KID's closed-form jackknife interval, else the subsampling scheme
+    ``spec.interval`` ("two-size", "half" or "bootstrap") through ``est.replicate``."""
+    if spec.interval == "closed-form" and spec.name == "kid" and a is not None and b is not None:
+        return kid_interval(a.features, b.features, est.value, est.std, est.metadata.get("subsets", 1), ci)
     if est.replicate is None:
         return None
     sizes = []
     for side in est.sides:
         x = (a if spec.pair or b is None else b) if side == "a" else (b if b is not None else a)
         sizes.append(len(x))
-    return bootstrap_interval(est.replicate, sizes, n_boot, ci, seed)
+    scheme = spec.interval if spec.interval in ("two-size", "half", "bootstrap") else METHODS.get(spec.name, "half")
+    return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
+                              BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
 
 
 __all__ = ["fid", "compute_stats", "evaluate", "extract_features", "estimates", "check_compatible", "make_runner",

@@ -134,3 +134,17 @@ def test_csv_rows_appended_with_no_header_read_back_as_numbers(image_sets, weigh
     # without --csv the flag has nothing to act on: a one-line usage error before any work
     r = run("fid", image_sets["real"], image_sets["fake"], "--weights", weights_file, "--no-header")
     assert r.exit_code == 2 and "--no-header applies to --csv only" in r.stderr and "Traceback" not in r.output
+
+
+def test_set_against_itself_never_prints_a_negative_fid(image_sets, weights_file):
+    # issue 21: 'FID: -0.0005' for a folder against itself (statistics-only, N < d: today's
+    # eigvals route gave -0.0055 here, 1e-6 of the traces); now the low-rank route: 0 to rounding
+    r = run("fid", image_sets["real"], image_sets["real"], "--weights", weights_file, "--json", "--workers", "0")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["sqrtm_route"] == "lowrank" and 0.0 <= out["fid"] < 1e-9
+    assert "biased upwards" not in r.stderr
+    # with the features at hand (evaluate), the exact small-sample route: zero to rounding
+    res = ganmetrics.evaluate(image_sets["real"], image_sets["real"], ["fid"], weights=weights_file, device="cpu",
+                              workers=0)[0]
+    assert res.metadata["sqrtm_route"] == "features" and 0.0 <= res.value < 1e-9
