@@ -104,7 +104,8 @@ def eval_command(inputs, ref, trust_first_use, metrics, splits, is_order, subset
     Examples:
       ganmetrics eval real/ fake/
       ganmetrics eval real/ fake/ --metrics fid,is,kid,prdc --ci 0.95 --json
-      ganmetrics eval real/ fake/ --cache --csv >> results.csv
+      ganmetrics eval real/ fake/ --cache --csv > results.csv              first run: header + row
+      ganmetrics eval real/ fake2/ --cache --csv --no-header >> results.csv    later runs: rows only
       ganmetrics eval --ref cifar10-train fake/ --metrics fid
     """
     a, b = resolve_inputs(inputs, ref, trust_first_use)

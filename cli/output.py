@@ -3,6 +3,7 @@ and number formats come from the metric registry; every command prints the same 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 import click
@@ -51,7 +52,8 @@ def echo_results(results: list[Result], output: str) -> None:
         row = flat(results)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
-        writer.writeheader()
+        if _header_wanted():
+            writer.writeheader()
         writer.writerow(row)
         click.echo(buf.getvalue(), nl=False)
     else:
@@ -74,7 +76,29 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+_NO_HEADER = "ganmetrics.csv_no_header"
+
+
+def _header_wanted() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return not (ctx is not None and ctx.meta.get(_NO_HEADER))
+
+
+def _remember_no_header(ctx: click.Context, param, value: bool) -> None:
+    ctx.meta[_NO_HEADER] = value
+
+
 def output_options(f):
-    f = click.option("--csv", "output", flag_value="csv", help="Print a CSV header and one row.")(f)
-    f = click.option("--json", "output", flag_value="json", help="Print one JSON object.")(f)
-    return f
+    """--json, --csv and --no-header (one row without the header line, so that
+    ``--csv --no-header >> results.csv`` appends rows that read back as numbers)."""
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        if _header_wanted() is False and kwargs.get("output") != "csv":
+            raise click.UsageError("--no-header applies to --csv only")
+        return f(*args, **kwargs)
+
+    checked = click.option("--no-header", is_flag=True, expose_value=False, callback=_remember_no_header,
+                           help="With --csv: print the row only, to append to an existing CSV file.")(checked)
+    checked = click.option("--csv", "output", flag_value="csv", help="Print a CSV header and one row.")(checked)
+    checked = click.option("--json", "output", flag_value="json", help="Print one JSON object.")(checked)
+    return checked

@@ -83,9 +83,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     ``.<name>.<pid>.<random>.tmp``; the next write of the same path removes it.
     """
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"{display_name(directory)}: output directory does not exist")
+    directory = make_parents(path)
     clean_stale_temporaries(path)
     try:
         perm = stat.S_IMODE(os.stat(path).st_mode)
@@ -114,11 +112,24 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
         raise
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Fail before a long computation if ``path`` cannot be written (missing or read-only folder)."""
-    directory = Path(path).parent if str(Path(path).parent) else Path(".")
+def make_parents(path: str | os.PathLike) -> Path:
+    """Create the folders above ``path`` that are missing (``mkdir -p``, as ``-o runs/a/b.npz``
+    or ``-o samples/0000200/`` expect) and return its folder; InputError naming the folder when
+    one cannot be made (a file in the way, no permission)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise InputError(f"{display_name(path)}: output folder {display_name(directory)} does not exist")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"{display_name(path)}: cannot create the output folder {display_name(directory)} ({e.strerror})") from None
+    return directory
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail before a long computation if ``path`` cannot be written (read-only folder, a file
+    where a folder should be); missing folders above it are created (:func:`make_parents`)."""
+    directory = make_parents(path)
     try:
         fd, probe = tempfile.mkstemp(prefix=".ganmetrics-write-test.", dir=directory)
     except OSError as e:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from ganmetrics.errors import InputError, display_name, one_line
 from ganmetrics.io import atomic_write, save_npz, write_text
-from ganmetrics.sources import ImageSource, cap_workers, content_fingerprint, decode_image, list_image_files
+from ganmetrics.inputs.sources import ImageSource, cap_workers, content_fingerprint, decode_image, list_image_files
 
 from helpers import assert_one_line_error, run, smooth_images, write_folder
 
@@ -142,17 +142,17 @@ def test_fingerprint_sees_a_same_size_swap_with_restored_mtime(tmp_path):
 
 
 def test_feature_cache_not_stale_after_swap(tmp_path, weights_file):
-    from ganmetrics.evaluate import ExtractorOptions, extract_features
+    from ganmetrics.evaluation import extract_features, make_runner
     folder = write_folder(tmp_path / "f", smooth_images(2, size=16, seed=6), ext="bmp")
-    opts = ExtractorOptions(weights=weights_file, device="cpu", workers=0)
+    opts = make_runner(weights=weights_file, device="cpu", workers=0)[0]
     first = extract_features(folder, opts, cache=True)
     target = folder / "00000.bmp"
     st = target.stat()
     Image.fromarray(smooth_images(1, size=16, seed=7)[0]).save(target)
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     second = extract_features(folder, opts, cache=True)
-    assert not np.allclose(first.pool3[0], second.pool3[0])
-    np.testing.assert_array_equal(first.pool3[1], second.pool3[1])
+    assert not np.allclose(first.features[0], second.features[0])
+    np.testing.assert_array_equal(first.features[1], second.features[1])
 
 
 # ----------------------------------------------------------------------------- non-regular files (item 8)
@@ -349,7 +349,7 @@ def test_nan_weights_name_the_weights_file(tmp_path):
     """Weights with a NaN said "features contain NaN"."""
     import torch
     from ganmetrics.errors import WeightsError
-    from ganmetrics.features import load_inception
+    from ganmetrics.features.inception import load_inception
     from helpers import random_inception_state_dict
     state = random_inception_state_dict(0)
     state["Conv2d_1a_3x3.conv.weight"][0, 0, 0, 0] = float("nan")
@@ -390,7 +390,7 @@ def test_resume_without_a_run_says_so(tmp_path):
 
 
 def test_in_loop_fid_names_the_side(weights_file):
-    from ganmetrics.stateful import FID
+    from ganmetrics.streaming import FID
     m = FID(weights=weights_file, device="cpu")
     m.update(smooth_images(2, size=8, seed=16), real=True)
     m.update(smooth_images(1, size=8, seed=17))
@@ -464,7 +464,7 @@ def test_identical_images_warn(tmp_path, weights_file):
 def test_interrupted_sample_folder_refused(tmp_path, monkeypatch):
     """A folder a killed sample run left with 44 of 3,000 images was accepted as complete."""
     from ganmetrics import sampling
-    from ganmetrics.sources import INCOMPLETE_MARKER
+    from ganmetrics.inputs.sources import INCOMPLETE_MARKER
     images = np.zeros((5, 3, 8, 8), np.uint8)
     calls = []
     real_save = Image.Image.save
