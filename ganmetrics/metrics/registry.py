@@ -183,8 +183,9 @@ def _fid(a, b, params, ctx) -> Estimate:
     """FID (Heusel et al. 2017, eq. 6): ||mu_a - mu_b||² + Tr(Σa + Σb - 2 (Σa Σb)^½).
     ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``); the
     default ``"auto"`` takes it too when a feature matrix at hand has at most d rows (its
-    covariance is singular). The metadata records ``sqrtm_route`` (what ran) and ``fid_raw``
-    when a rounding-level negative was reported as 0 (see ``frechet_distance_info``)."""
+    covariance is singular). The metadata records ``sqrtm_route`` (what ran) and ``fid_raw``, the
+    value before a rounding-level negative is reported as 0 (equal to the value otherwise; see
+    ``frechet_distance_info``)."""
     sqrtm, device = params["sqrtm"], _gpu(ctx)
     feats_b = not isinstance(b, GaussianStats)
     small = feats_b and (len(b.features) <= b.features.shape[1] or
@@ -200,6 +201,7 @@ def _fid(a, b, params, ctx) -> Estimate:
         value, info = frechet_distance_info(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm, n1=sa.n or None,
                                             n2=sb.n or None, device=device)
     info = {"sqrtm": sqrtm, **{k: v for k, v in info.items() if k != "sqrtm"}}
+    info.setdefault("fid_raw", value)  # always present, so appended CSV rows keep one set of columns
     if isinstance(b, GaussianStats):  # statistics on both sides: nothing to resample
         return Estimate(value, metadata=info)
     fb = b.features
