@@ -14,7 +14,7 @@ import warnings
 import click
 
 from ganmetrics.config import DEFAULTS, RESIZE_MODES, SQRTM_METHODS, Extraction, InputPolicy
-from ganmetrics.errors import GanmetricsError
+from ganmetrics.errors import GanmetricsError, one_line
 
 
 class UserError(click.ClickException):
@@ -23,7 +23,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {one_line(self.format_message())}", err=True)
 
 
 class Group(click.Group):
@@ -46,7 +46,7 @@ class Group(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
             hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-            click.echo(f"Error: {e.format_message()}{hint}", err=True)
+            click.echo(f"Error: {one_line(e.format_message())}{hint}", err=True)
             sys.exit(2)
         except click.ClickException as e:
             e.show()
@@ -58,7 +58,7 @@ class Group(click.Group):
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {one_line(message)}", err=True)
 
 
 class Finite(click.ParamType):
@@ -205,6 +205,10 @@ cache_option = click.option("--cache", is_flag=True,
                                  "content, the feature network, its weights and preprocessing).")
 splits_option = click.option("--splits", type=click.IntRange(min=1), default=DEFAULTS.splits, show_default=True,
                              help="IS: number of splits (original code: 10).")
+is_order_option = click.option("--is-order", type=click.Choice(["random", "file"]), default=DEFAULTS.is_order,
+                               show_default=True,
+                               help="IS: split after a --seed permutation (the value cannot depend on file "
+                                    "names), or in file order as the original code.")
 kid_options = [
     click.option("--subsets", type=click.IntRange(min=1), default=DEFAULTS.kid_subsets, show_default=True,
                  help="KID: subsets."),
@@ -219,9 +223,11 @@ prdc_options = [
 ]
 ci_options = [
     click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                 help="Add a bootstrap interval at this level, e.g. 0.95 (costs --n-boot times the metric)."),
+                 help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
+                      "sample sizes; it contains the estimate (subsampling: about 1.5 x --n-boot times the "
+                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
-                 help="Bootstrap resamples for --ci."),
+                 help="Resampling replicates for --ci."),
 ]
 
 

@@ -25,6 +25,8 @@ def flat(results: list[Result]) -> dict:
         row[r.metric] = r.value
         if r.std is not None:
             row[f"{r.metric}_std"] = r.std
+        elif r.metadata.get("std_undefined"):
+            row[f"{r.metric}_std"] = None  # null in JSON: the spread cannot be estimated from these samples
         if r.interval is not None:
             row[f"{r.metric}_ci_low"], row[f"{r.metric}_ci_high"] = r.interval
     for r in results:
@@ -63,6 +65,8 @@ def table(results: list[Result]) -> str:
         text = f"{registry.label(r.metric) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
         if r.std is not None:
             text += f" ± {registry.fmt(r.metric, r.std)}"
+        elif r.metadata.get("std_undefined"):
+            text += f" ± n/a ({r.metadata['std_undefined']}: std undefined)"
         if r.interval is not None:
             level = r.metadata.get("ci", 0.95)
             text += f"   {level:.0%} CI [{registry.fmt(r.metric, r.interval[0])}, {registry.fmt(r.metric, r.interval[1])}]"

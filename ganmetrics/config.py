@@ -33,6 +33,7 @@ class Defaults:
 
     seed: int = 2020              # torch-fidelity's KID seed: same seed, same subsets, same KID
     splits: int = 10              # IS: Salimans et al. 2016, 10 splits of the samples
+    is_order: str = "random"      # IS splits after a seeded permutation ("file": the original code's file order)
     kid_subsets: int = 100        # KID: Bińkowski et al. 2018 / torch-fidelity, 100 subsets ...
     kid_subset_size: int = 1000   # ... of 1000 samples
     k_pr: int = 3                 # precision/recall: Kynkäänniemi et al. 2019, k = 3

@@ -159,9 +159,14 @@ class InceptionScore(StreamingMetric):
     """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
 
     def __init__(self, splits: int = DEFAULTS.splits, weights=None, device="auto", resize=DEFAULTS.resize,
-                 batch_size=DEFAULTS.batch_size, channels_last: bool = True, tf32: bool = False):
-        super().__init__("is", weights, device, resize, batch_size, channels_last, tf32=tf32, splits=splits)
-        self.splits = splits
+                 batch_size=DEFAULTS.batch_size, channels_last: bool = True, tf32: bool = False,
+                 order: str = DEFAULTS.is_order, seed: int = DEFAULTS.seed):
+        super().__init__("is", weights, device, resize, batch_size, channels_last, tf32=tf32, splits=splits,
+                         is_order=order, seed=seed)
+        self.splits, self.order, self.seed = splits, order, seed
+
+    def _extra_meta(self) -> dict:
+        return {"seed": self.seed}
 
 
 class KID(StreamingMetric):

@@ -65,7 +65,7 @@ class MetricSpec:
     lower_is_better: bool = True
     decimals: int = 4
     group: str | None = None                 # e.g. "prdc"
-    interval: str = "percentile"             # how metrics/bootstrap.py resamples it
+    interval: str = "half"                   # metrics/bootstrap.py: "two-size", "half", "bootstrap", "closed-form"
     description: str = ""
 
     def fmt(self, v: float) -> str:
@@ -212,11 +212,13 @@ def _fid(a, b, params, ctx) -> Estimate:
 
 
 def _is(a, b, params, ctx) -> Estimate:
-    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits."""
+    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits
+    cut after a seeded permutation (``is_order="random"``) or in file order (``"file"``)."""
     logits, splits = b.logits, params["splits"]
-    mean, std = inception_score(logits, splits)
-    return Estimate(mean, std, {"splits": splits}, sides=("b",),
-                    replicate=lambda i: inception_score(logits[i], splits)[0])
+    kw = dict(order=params["is_order"], seed=params["seed"])
+    mean, std = inception_score(logits, splits, **kw)
+    return Estimate(mean, std, {"splits": splits, "order": kw["order"]}, sides=("b",),
+                    replicate=lambda i: inception_score(logits[i], splits, **kw)[0])
 
 
 def _kid(a, b, params, ctx) -> Estimate:
@@ -225,15 +227,17 @@ def _kid(a, b, params, ctx) -> Estimate:
     fa, fb = a.features, b.features
     kw = dict(subsets=params["kid_subsets"], subset_size=params["kid_subset_size"], seed=params["seed"])
     mean, std = kid(fa, fb, **kw)
-    return Estimate(mean, std, {"subsets": kw["subsets"], "subset_size": min(kw["subset_size"], len(fa), len(fb))},
+    m = min(kw["subset_size"], len(fa), len(fb))
+    spread = {} if std is not None else {"std_undefined": f"subsets of {m} cover a whole sample"}
+    return Estimate(mean, std, {"subsets": kw["subsets"], "subset_size": m, **spread},
                     sides=("a", "b"), replicate=lambda ia, ib: kid(fa[ia], fb[ib], ids_a=ia, ids_b=ib, **kw)[0])
 
 
 def _prdc(which: str):
     """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
-    2020, k_dc). Their bootstrap keeps the k-NN manifolds fixed and resamples the per-sample
-    indicators (resampling the points would create duplicates at distance 0 and shrink the
-    k-NN radii); precision and density are per generated sample, recall and coverage per real."""
+    2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
+    replacement (``replicate``); keeping the manifolds fixed and resampling the per-sample
+    indicators ignored the manifolds' own variability and under-covered (docs/metrics.md)."""
     k_name = "k_pr" if which in ("precision", "recall") else "k_dc"
 
     def compute(a, b, params, ctx) -> Estimate:
@@ -241,23 +245,28 @@ def _prdc(which: str):
         if key not in ctx.shared:
             ctx.shared[key] = prdc_indicators(a.features, b.features, params["k_pr"], params["k_dc"], ctx.device)
         per_sample = ctx.shared[key][which]
-        side = "b" if which in ("precision", "density") else "a"
-        return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=(side,),
-                        replicate=lambda i: float(per_sample[i].mean()))
+        fa, fb, device = a.features, b.features, ctx.device
+
+        def replicate(ia, ib):
+            return float(prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)[which].mean())
+        return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)
     return compute
 
 
-register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm},
+register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="half",
                            description="Fréchet distance between Gaussians fitted to the features"))
-register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
+register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False,
+                           params={"splits": DEFAULTS.splits, "is_order": DEFAULTS.is_order, "seed": DEFAULTS.seed},
+                           interval="bootstrap",
                            lower_is_better=False, description="Inception Score of the evaluated input"))
 register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.kid_subsets,
                                                        "kid_subset_size": DEFAULTS.kid_subset_size,
                                                        "seed": DEFAULTS.seed},
-                           decimals=6, description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
+                           decimals=6, interval="closed-form",
+                           description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
 for _name in ("precision", "recall", "density", "coverage"):
     register_metric(MetricSpec(_name, _prdc(_name), _name, params={"k_pr": DEFAULTS.k_pr, "k_dc": DEFAULTS.k_dc},
-                               lower_is_better=False, group="prdc", interval="indicators"))
+                               lower_is_better=False, group="prdc", interval="half"))
 
 SQRTM_CHOICES = (*SQRTM_METHODS, "features")
 
