@@ -3,7 +3,8 @@
 A factory is called as ``factory(weights=..., device=..., **options)`` and returns an
 ``Extractor`` (see ``features/base.py``); ``options`` are the Extraction settings the factory's
 signature names (``resize``, ``channels_last``), so a network that has no resize mode is never
-handed one. Built in: ``inception-v3-fid``. From Python, ``register_extractor(name, factory)``;
+handed one. Built in: ``inception-v3-fid``, and (``features/vit.py``) ``dinov2-vitl14``,
+``dinov2-vitb14``, ``clip-vitl14-336``, ``clip-vitb32``. From Python, ``register_extractor(name, factory)``;
 from the CLI, ``--features NAME`` or ``--features module:function`` (imported with the working
 directory on the path, the convention ``ganmetrics sample --generator`` uses).
 """
@@ -20,6 +21,7 @@ from ..config import DEFAULTS, Extraction, resolve_device
 from ..errors import InputError
 from .base import Extractor
 from .inception import load_inception
+from .vit import FACTORIES as VIT_FACTORIES
 
 _FACTORIES: dict[str, Callable[..., Extractor]] = {}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
@@ -86,5 +88,7 @@ def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
 
 
 register_extractor(DEFAULTS.features, load_inception)
+for _name, _factory in VIT_FACTORIES.items():  # dinov2-vitl14, dinov2-vitb14, clip-vitl14-336, clip-vitb32
+    register_extractor(_name, _factory)
 
 __all__ = ["register_extractor", "get_extractor", "extractor_names"]
