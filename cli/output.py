@@ -8,6 +8,7 @@ import io
 import click
 
 from ganmetrics.io import to_json
+from ganmetrics.config import DEFAULTS
 from ganmetrics.metrics import registry
 from ganmetrics.result import Result
 
@@ -56,11 +57,20 @@ def echo_results(results: list[Result], output: str) -> None:
         click.echo(table(results))
 
 
+def display_label(r: Result) -> str:
+    """The metric's label; the Fréchet distance outside Inception space reads FD_<space>
+    (e.g. FD_dinov2-vitl14, the FD_DINOv2 of Stein et al. 2023), so no one mistakes it for FID."""
+    space = r.metadata.get("extractor")
+    if r.metric == "fid" and space and space != DEFAULTS.features:
+        return f"FD_{space}"
+    return registry.label(r.metric)
+
+
 def table(results: list[Result]) -> str:
     lines = []
-    width = max((len(registry.label(r.metric)) + 2 for r in results), default=0)
+    width = max((len(display_label(r)) + 2 for r in results), default=0)
     for r in results:
-        text = f"{registry.label(r.metric) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
+        text = f"{display_label(r) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
         if r.std is not None:
             text += f" ± {registry.fmt(r.metric, r.std)}"
         if r.interval is not None:

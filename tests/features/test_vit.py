@@ -248,3 +248,32 @@ def test_manifest_lists_every_builtin_space():
     assert set(vit.SPACES) <= set(MANIFEST) and set(vit.SPACES) <= set(ganmetrics.extractor_names())
     for name in ("clip-vitl14-336", "clip-vitb32"):  # OpenAI's folder name is the file's sha256
         assert MANIFEST[name].url.split("/")[-2] == MANIFEST[name].sha256
+
+
+@pytest.mark.slow
+def test_eval_cli_fd_and_cmmd_in_clip_space(clip_b32, tmp_path):
+    """`eval --features clip-vitb32 --metrics fid,cmmd`: the numbers equal the metric functions on
+    the extractor's own features, the result names its space, and the text reads FD_<space>."""
+    import json
+    from ganmetrics.cli.output import display_label
+    from ganmetrics.metrics.mmd import cmmd
+    from ganmetrics.metrics.registry import fid_of_features
+    from ganmetrics.result import Result
+    path, _ = clip_b32
+    ra, rb = smooth_images(12, size=32, seed=1), smooth_images(12, size=32, seed=2, shift=0.1)
+    real, fake = write_folder(tmp_path / "real", ra), write_folder(tmp_path / "fake", rb)
+    res = run("eval", str(real), str(fake), "--features", "clip-vitb32", "--weights", f"clip-vitb32={path}",
+              "--metrics", "fid,cmmd", "--device", "cpu", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    ext = get_extractor(features="clip-vitb32", weights=str(path), device="cpu")
+    fa = ext(torch.from_numpy(ra).permute(0, 3, 1, 2))["embedding"].double().numpy()
+    fb = ext(torch.from_numpy(rb).permute(0, 3, 1, 2))["embedding"].double().numpy()
+    rows = out if isinstance(out, list) else out.get("results", out)
+    text = json.dumps(out)
+    assert "clip-vitb32" in text
+    values = {r["metric"]: r["value"] for r in rows} if isinstance(rows, list) else {k: v for k, v in rows.items()}
+    assert values["cmmd"] == pytest.approx(cmmd(fa, fb), rel=1e-4)
+    assert values["fid"] == pytest.approx(fid_of_features(fa, fb), rel=1e-3)
+    assert display_label(Result("fid", 1.0, {}, metadata={"extractor": "dinov2-vitl14"})) == "FD_dinov2-vitl14"
+    assert display_label(Result("fid", 1.0, {}, metadata={"extractor": "inception-v3-fid"})) == "FID"
