@@ -21,6 +21,7 @@ from ..config import DEFAULTS, Extraction, resolve_device
 from ..errors import InputError
 from .base import Extractor
 from .inception import load_inception
+from .multi import MultiExtractor
 from .vit import FACTORIES as VIT_FACTORIES
 
 _FACTORIES: dict[str, Callable[..., Extractor]] = {}
@@ -68,8 +69,18 @@ def _resolve_factory(spec: str) -> Callable[..., Extractor]:
 
 
 def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
-    """Load the network ``extraction.features`` names, with its weights, on its device."""
+    """Load the network ``extraction.features`` names, with its weights, on its device; several
+    names separated by commas give a ``MultiExtractor`` (one decode pass, every network; ``--resize``
+    goes to the networks that have a resize mode)."""
     extraction = (extraction or Extraction()).replace(**changes) if changes else (extraction or Extraction())
+    if "," in extraction.features:
+        names = [n.strip() for n in extraction.features.split(",") if n.strip()]
+        parts = []
+        for n in names:
+            takes_resize = "resize" in inspect.signature(_resolve_factory(n)).parameters
+            parts.append(get_extractor(extraction.replace(
+                features=n, resize=extraction.resize if takes_resize else DEFAULTS.resize)))
+        return MultiExtractor(parts)
     factory = _resolve_factory(extraction.features)
     options = {"resize": extraction.resize, "channels_last": extraction.channels_last}
     params = inspect.signature(factory).parameters
