@@ -47,24 +47,25 @@ from ganmetrics.train.data import sample_toy
 
 
 VARIANTS = {
-    "paper": {},
-    "toy-code": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256},
-    "beta1-0.5": {"betas": (0.5, 0.9)},
+    "default": {},  # what `ganmetrics train --algo ALGO --data DATA` runs with no other option
+    "paper": {"preset": "paper"},
+    "toy-code": {"preset": "paper", "gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256},
+    "beta1-0.5": {"preset": "paper", "betas": (0.5, 0.9)},
     "toy-code-decay": {"preset": "toy"},  # = toy-code + lr_decay linear (tested equal)
-    "paper-decay": {"lr_decay": "linear"},
-    "paper-b256": {"batch_size": 256},
-    "paper-b256-decay": {"batch_size": 256, "lr_decay": "linear"},
+    "paper-decay": {"preset": "paper", "lr_decay": "linear"},
+    "paper-b256": {"preset": "paper", "batch_size": 256},
+    "paper-b256-decay": {"preset": "paper", "batch_size": 256, "lr_decay": "linear"},
 }
 
 
 def one_run(job):
     """Train one run, or continue it if --out already holds it (a finished run is read back)."""
-    run, seed, steps, eval_every, out = job
+    run, seed, steps, eval_every, out, data = job
     algo, _, variant = run.partition(":")
-    folder = out / f"{run.replace(':', '-')}-{seed}"
+    folder = out / f"{data}-{run.replace(':', '-')}-{seed}"
     start, resume = time.perf_counter(), any(folder.glob("ckpt_*.pt"))
-    curve = train(TrainConfig(algo=algo, data="8gaussians", out=str(folder), steps=steps, eval_every=eval_every,
-                              seed=seed, **VARIANTS[variant or "paper"]),
+    curve = train(TrainConfig(algo=algo, data=data, out=str(folder), steps=steps, eval_every=eval_every,
+                              seed=seed, **VARIANTS[variant or "default"]),
                   resume=resume, log=open(os.devnull, "w"))
     if "wall_s" in curve:
         wall = curve.wall_s.iloc[-1]
@@ -73,14 +74,14 @@ def one_run(job):
     return run, seed, curve, wall
 
 
-def w1_floor(n: int = 1000, pairs: int = 30) -> tuple[float, float]:
-    """Mean and sd of the exact W1 between two independent n-point samples of 8 Gaussians: the
+def w1_floor(data: str, n: int = 1000, pairs: int = 30) -> tuple[float, float]:
+    """Mean and sd of the exact W1 between two independent n-point samples of the toy: the
     value a perfect generator would be logged with. Below about mean + 2 sd, differences in the
     logged W1 are sampling noise."""
     values = []
     for k in range(pairs):
         g = torch.Generator().manual_seed(10_000 + k)
-        a, b = (sample_toy("8gaussians", n, g).double().numpy() for _ in range(2))
+        a, b = (sample_toy(data, n, g).double().numpy() for _ in range(2))
         values.append(wasserstein_exact(a, b).value)
     return float(np.mean(values)), float(np.std(values, ddof=1))
 
@@ -101,20 +102,21 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--data", default="8gaussians", choices=["8gaussians", "25gaussians"])
     p.add_argument("--runs", default="wgan-gp,nsgan", help="comma-separated algo or algo:variant (%s)" % ", ".join(VARIANTS))
     args = p.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_train_"))
-    print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}); 8gaussians, {args.steps} steps, "
+    print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}); {args.data}, {args.steps} steps, "
           f"eval every {args.eval_every}, seeds {args.first_seed}..{args.first_seed + args.seeds - 1}; runs in {out}\n")
-    floor, sd = w1_floor()
+    floor, sd = w1_floor(args.data)
     threshold = floor + 2 * sd
     print(f"exact W1 between two 1,000-point samples of the real distribution: {floor:.3f} ± {sd:.3f}; "
           f"'above floor' = logged exact W1 > {threshold:.3f}\n")
-    print("| algo | seed | modes (of 8) | high-quality share | final exact W1 | wall s | steps/s | "
+    print(f"| algo | seed | modes (of {8 if args.data == '8gaussians' else 25}) | high-quality share | final exact W1 | wall s | steps/s | "
           "Spearman(critic W, exact W1) | same, above floor (points) | Spearman(JS, exact W1) | "
           "Spearman(JS, HQ share) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    jobs = [(algo, seed, args.steps, args.eval_every, out) for algo in args.runs.split(",") for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    jobs = [(algo, seed, args.steps, args.eval_every, out, args.data) for algo in args.runs.split(",") for seed in range(args.first_seed, args.first_seed + args.seeds)]
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for algo, seed, curve, wall in pool.imap(one_run, jobs):
             last = curve.iloc[-1]

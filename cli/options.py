@@ -61,6 +61,33 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"Warning: {message}", err=True)
 
 
+class Finite(click.ParamType):
+    """A finite float, optionally bounded (``min_open``/``max_open`` exclude the bound): NaN,
+    inf and out-of-range values are refused by name before any work starts."""
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False,
+                 max_open: bool = False):
+        self.min, self.max, self.min_open, self.max_open = min, max, min_open, max_open
+
+    def convert(self, value, param, ctx):
+        import math
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        low_bad = self.min is not None and (v <= self.min if self.min_open else v < self.min)
+        high_bad = self.max is not None and (v >= self.max if self.max_open else v > self.max)
+        if low_bad or high_bad:
+            lo = "" if self.min is None else f"{'(' if self.min_open else '['}{self.min}"
+            hi = "" if self.max is None else f"{self.max}{')' if self.max_open else ']'}"
+            self.fail(f"{value} is not in {lo or '(-inf'}, {hi or 'inf)'}", param, ctx)
+        return v
+
+
 def apply(options):
     """Apply a list of click options as one decorator."""
     def decorator(f):

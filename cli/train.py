@@ -13,7 +13,7 @@ from ganmetrics.train.resume import config_for
 from ganmetrics.train.curves import load_curves, plot_curves
 from ganmetrics.train.data import IMAGE_SETS, TOYS
 
-from .options import output_option
+from .options import Finite, output_option
 
 
 @click.command()
@@ -23,27 +23,45 @@ from .options import output_option
                                             "folder/array of --size x --size images.  [required for a new run]")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Generator updates.")
-@click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "mlp-image"]), default="auto", show_default=True,
-              help="auto: mlp for toys, dcgan for images.")
-@click.option("--preset", type=click.Choice(list(PRESETS)), default="paper", show_default=True,
-              help="paper: the papers' defaults. toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 "
-                   "--lr-decay linear, what trains WGAN-GP on the 2-D toys in 5,000 steps. Explicit options win.")
+@click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "progan", "mlp-image"]), default="auto",
+              show_default=True, help="auto: mlp for toys, dcgan for images. progan: Progressive GAN (Karras et al. "
+              "2018), grown from 4x4 to --size with fade-ins.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+              help="toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear, the WGAN-GP "
+                   "authors' toy script (plus their CIFAR code's decay): 8/8 modes on 8gaussians in 5 seeds of 5 at "
+                   "5,000 steps. paper: the papers' tables (WGAN-GP: λ 10, β (0, 0.9), batch 64). Explicit options win.  "
+                   "[default: toy for wgan-gp on the 2-D toys, paper otherwise (images, other algorithms)]")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the algorithm's; 256 under --preset toy]")
-@click.option("--lr", type=float, default=None, help="[default: the algorithm's]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the preset's / algorithm's]")
+@click.option("--lr", type=Finite(min=0, min_open=True), default=None, help="[default: the preset's / algorithm's]")
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
                    "[default: none; linear under --preset toy]")
-@click.option("--beta1", type=float, default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
-@click.option("--beta2", type=float, default=None, help="Adam beta2.  [default: the algorithm's]")
+@click.option("--beta1", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy]")
+@click.option("--beta2", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta2.  [default: the algorithm's]")
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
-@click.option("--gp-lambda", type=float, default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
-@click.option("--clip", type=float, default=0.01, show_default=True, help="WGAN weight clipping c.")
+@click.option("--gp-lambda", type=Finite(min=0), default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
+@click.option("--clip", type=Finite(min=0, min_open=True), default=0.01, show_default=True, help="WGAN weight clipping c.")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator/critic.")
 @click.option("--batch-norm/--no-batch-norm", default=None,
               help="Batch norm in the DCGAN discriminator [default: on, off for WGAN-GP].")
+@click.option("--minibatch-std/--no-minibatch-std", default=None,
+              help="ProGAN's minibatch-std feature map before the discriminator's last block [default: on for progan].")
+@click.option("--equalized-lr/--no-equalized-lr", default=None,
+              help="Weights N(0,1) scaled at run time by sqrt(2/fan_in) in both nets [default: on for progan].")
+@click.option("--pixel-norm/--no-pixel-norm", default=None,
+              help="Pixelwise feature normalisation in the generator (replaces its batch norm) [default: on for progan].")
+@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Base width of the image models (DCGAN: first layer's maps; progan: 4x width at 4x4).")
+@click.option("--phase-steps", type=click.IntRange(min=1), default=None,
+              help="progan: generator steps per fade-in and per stabilisation phase  [default: --steps / (2 stages - 1)].")
+@click.option("--drift", type=Finite(min=0), default=None, help="Critic drift penalty weight ε·E[D(x)²]  [default: 0.001 for "
+              "progan, else 0].")
 @click.option("--z-dim", type=click.IntRange(min=1), default=None, help="[default: 2 for toys, 100 for images]")
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--critic-estimates", is_flag=True, default=None,
+              help="Image runs: also log a held-out DCGAN critic's W1 and a held-out discriminator's JS estimate "
+                   "(trained from scratch at each evaluation; always on for the toys).")
 @click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True,
@@ -55,20 +73,27 @@ from .options import output_option
 def train(beta1, beta2, resume, **options):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
-    Defaults follow the papers (see docs/training.md). Stop it at any time;
-    `ganmetrics train --out RUN --resume` continues it from the last evaluation.
+    Defaults follow what the authors ran on that kind of data (docs/training.md). Stop it at
+    any time; `ganmetrics train --out RUN --resume` continues it from the last evaluation, with
+    the settings it was started with.
 
-    On the 2-D toys WGAN-GP with the paper's Adam beta1 = 0 converges for some seeds only (at
-    5,000 steps 1 seed of 5 covers all 8 modes, loosely). --preset toy takes the authors' toy
-    script settings (--gp-lambda 0.1 --beta1 0.5 --batch-size 256) plus --lr-decay linear, and
-    the generator settles on the modes (8/8 modes, 80%+ high-quality samples at 5,000 steps
-    in 5 seeds of 5: docs/training.md).
+    \b
+    Which preset applies:
+      wgan-gp on the 2-D toys: toy (the authors' toy script: --gp-lambda 0.1 --beta1 0.5
+        --batch-size 256, plus --lr-decay linear). With the paper's Adam beta1 = 0 the toys
+        converge for some seeds only (1 seed of 5 at 5,000 steps); with toy, all 5 of 5.
+      wgan-gp with --arch progan: progan (Karras et al.: Adam 1e-3, beta (0, 0.99),
+        n_critic 1, drift 0.001, λ 10).
+      other images, and gan / nsgan / wgan anywhere: paper (the papers' tables; WGAN-GP:
+        λ 10, beta (0, 0.9), batch 64).
+      --preset paper keeps the paper's values on the toys too.
 
     \b
     Examples:
-      ganmetrics train --algo wgan-gp --data 8gaussians --steps 5000 --out runs/wgangp-8g
-      ganmetrics train --algo wgan-gp --data 8gaussians --preset toy --out runs/wgangp-8g-toy
+      ganmetrics train --algo wgan-gp --data 8gaussians --steps 4000 --out runs/wgangp-8g
+      ganmetrics train --algo wgan-gp --data 8gaussians --preset paper --out runs/wgangp-8g-paper
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
+      ganmetrics train --algo wgan-gp --data shapes32 --arch progan --steps 14000 --out runs/progan
     """
     ctx = click.get_current_context()
     given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}

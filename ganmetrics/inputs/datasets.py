@@ -61,14 +61,19 @@ SHAPES = ("disc", "square", "triangle")
 COLOURS = ((230, 60, 50), (60, 200, 80), (70, 110, 240), (240, 210, 60))
 
 
-def shapes32(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
-    """uint8 n x size x size x 3 images of coloured shapes (12 modes: 3 shapes x 4 colours)."""
+def shapes32(n: int, seed: int = 0, size: int = 32, labels: bool = False):
+    """uint8 n x size x size x 3 images of coloured shapes (12 modes: 3 shapes x 4 colours);
+    with ``labels``, also each image's mode, shape index · 4 + colour index (int64, n), the
+    classes of ``ganmetrics.train.data.classify_shapes``."""
     rng = np.random.default_rng(seed)
     out = np.zeros((n, size, size, 3), dtype=np.uint8)
+    modes = np.zeros(n, dtype=np.int64)
     for i in range(n):
         img = Image.new("RGB", (size, size))
         draw = ImageDraw.Draw(img)
-        shape, colour = SHAPES[rng.integers(3)], COLOURS[rng.integers(4)]
+        s_idx, c_idx = rng.integers(3), rng.integers(4)
+        modes[i] = s_idx * len(COLOURS) + c_idx
+        shape, colour = SHAPES[s_idx], COLOURS[c_idx]
         r = rng.uniform(0.2, 0.35) * size
         cx, cy = rng.uniform(r, size - r, 2)
         if shape == "disc":
@@ -78,4 +83,4 @@ def shapes32(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
         else:
             draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
         out[i] = np.asarray(img)
-    return out
+    return (out, modes) if labels else out

@@ -43,11 +43,15 @@ ALGORITHMS = {
 # WGAN-GP on the 2-D toys within 5,000 steps (docs/training.md): the authors' published toy
 # script (gan_toy.py: λ = 0.1, Adam β = (0.5, 0.9), batch 256) plus the linear learning-rate
 # decay of their CIFAR-10 code. Options given explicitly override a preset.
+# "progan" is Progressive GAN's (Karras et al. 2018, Sec. A.1 and their code): WGAN-GP with λ 10,
+# Adam 1e-3, β (0, 0.99), one critic step per generator step, and the drift term
+# ε_drift·E[D(x)²], ε_drift = 0.001, added to the critic loss.
 PRESETS = {
     "paper": {},
     "toy": {"gp_lambda": 0.1, "betas": (0.5, 0.9), "batch_size": 256, "lr_decay": "linear"},
+    "progan": {"lr": 1e-3, "betas": (0.0, 0.99), "n_critic": 1, "drift": 0.001},
 }
-PRESET_ALGOS = {"paper": tuple(ALGORITHMS), "toy": ("wgan-gp",)}
+PRESET_ALGOS = {"paper": tuple(ALGORITHMS), "toy": ("wgan-gp",), "progan": ("wgan-gp",)}
 
 
 def discriminator_loss(algo: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,8 @@ time since the start (evaluations included, carried across resumes), and on the
 toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
 and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
 share of high-quality samples (Unrolled-GAN protocol); on images: FID, KID and IS through the
-package's extractor when Inception weights are available. The curve goes to ``curves.csv`` and
+package's extractor when Inception weights are available, and on shapes32 the modes covered (of
+12) and the share of clean samples (``data.classify_shapes``). The curve goes to ``curves.csv`` and
 a scatter plot or image grid to ``samples/``; then the whole state (models, optimisers, the
 data/latent RNG, the curve) is checkpointed atomically. Evaluations draw from their own RNG
 seeded by (seed, step), so they do not disturb training: a run stopped at any moment and
@@ -41,6 +42,7 @@ from ..metrics.wasserstein import wasserstein_exact
 from . import data as datasets
 from .algorithms import ALGORITHMS, PRESET_ALGOS, PRESETS, discriminator_loss, generator_loss, gradient_penalty, make_optimizer
 from .models import DCGANDiscriminator, DCGANGenerator, MLPImageGenerator, mlp, spectral
+from .progan import ProGANDiscriminator, ProGANGenerator, n_stages, stage_and_alpha
 
 
 @dataclass
@@ -49,7 +51,7 @@ class TrainConfig:
     data: str
     out: str
     steps: int = 5000
-    arch: str = "auto"                   # mlp (toys), dcgan or mlp-image (images)
+    arch: str = "auto"                   # mlp (toys), dcgan, progan or mlp-image (images)
     size: int = 32
     z_dim: int | None = None             # 2 for toys, 100 for images
     batch_size: int | None = None        # algorithm default
@@ -59,12 +61,19 @@ class TrainConfig:
     gp_lambda: float | None = None       # 10 (the paper), 0.1 under preset "toy"
     clip: float = 0.01
     lr_decay: str | None = None          # "none"; "linear": lr·(1 − step/steps), as the WGAN-GP CIFAR code
-    preset: str = "paper"                # the papers' defaults, or "toy" (PRESETS in algorithms.py)
+    preset: str | None = None            # "paper" or "toy" (PRESETS in algorithms.py); None: default_preset()
     spectral_norm: bool = False
+    width: int = 64                      # image models' base width (DCGAN's 64; ProGAN: 4·width maps at 4x4)
+    minibatch_std: bool | None = None    # ProGAN's tricks: on for --arch progan, off for dcgan unless asked
+    equalized_lr: bool | None = None
+    pixel_norm: bool | None = None
+    phase_steps: int | None = None       # progan: steps per fade-in / stabilisation phase (default: steps / phases)
+    drift: float | None = None           # progan: ε_drift·E[D(x)²] in the critic loss, 0.001 (Karras et al.)
     batch_norm: bool | None = None       # DCGAN: on, except in a WGAN-GP critic
     eval_every: int = 500
     eval_samples: int = 2000
     eval_critic_steps: int = 500
+    critic_estimates: bool | None = None  # held-out critic W1 / discriminator JS: toys always, images if asked
     n_train: int = 10000                 # images generated for shapes32
     seed: int = 0
     device: str = "auto"                 # images: the GPU when present; toys: the CPU (see train_device)
@@ -74,35 +83,59 @@ class TrainConfig:
         if self.algo not in ALGORITHMS:
             raise InputError(f"--algo {self.algo}: unknown (choose from {', '.join(ALGORITHMS)})")
         a = ALGORITHMS[self.algo]
-        if self.preset not in PRESETS:
-            raise InputError(f"--preset {self.preset}: unknown (choose from {', '.join(PRESETS)})")
-        if self.algo not in PRESET_ALGOS[self.preset]:
-            raise InputError(f"--preset {self.preset}: for --algo {', '.join(PRESET_ALGOS[self.preset])} only")
-        preset = PRESETS[self.preset]
+        preset_name = self.preset or default_preset(self.algo, self.data, self.arch)
+        if preset_name not in PRESETS:
+            raise InputError(f"--preset {preset_name}: unknown (choose from {', '.join(PRESETS)})")
+        if self.algo not in PRESET_ALGOS[preset_name]:
+            raise InputError(f"--preset {preset_name}: for --algo {', '.join(PRESET_ALGOS[preset_name])} only")
+        preset = PRESETS[preset_name]
         lr_decay = self.lr_decay or preset.get("lr_decay", "none")
         toy = self.data in datasets.TOYS
         arch = self.arch if self.arch != "auto" else ("mlp" if toy else "dcgan")
         if toy and arch != "mlp":
             raise InputError(f"--arch {arch}: the 2-D toys use --arch mlp")
-        if not toy and arch not in ("dcgan", "mlp-image"):
-            raise InputError(f"--arch {arch}: images use --arch dcgan or mlp-image")
+        if not toy and arch not in ("dcgan", "progan", "mlp-image"):
+            raise InputError(f"--arch {arch}: images use --arch dcgan, progan or mlp-image")
+        tricks = {k: getattr(self, k) for k in ("minibatch_std", "equalized_lr", "pixel_norm")}
+        if arch not in ("dcgan", "progan") and any(tricks.values()):
+            raise InputError(f"--{'/'.join(k.replace('_', '-') for k, v in tricks.items() if v)}: "
+                             f"for --arch dcgan or progan, not {arch}")
+        tricks = {k: (arch == "progan") if v is None else v for k, v in tricks.items()}
+        phase_steps = self.phase_steps
+        if arch == "progan":
+            if phase_steps is None:
+                phase_steps = max(1, self.steps // (2 * n_stages(self.size) - 1))
+            if phase_steps < 1:
+                raise InputError("--phase-steps must be at least 1")
+        drift = preset.get("drift", 0.0) if self.drift is None else self.drift
         if lr_decay not in LR_DECAYS:
             raise InputError(f"--lr-decay {lr_decay}: unknown (choose from {', '.join(LR_DECAYS)})")
         for name in ("steps", "eval_every", "eval_samples"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         return dataclasses.replace(
-            self, arch=arch, z_dim=self.z_dim or (2 if toy else 100),
+            self, preset=preset_name, arch=arch, phase_steps=phase_steps, drift=drift, **tricks, z_dim=self.z_dim or (2 if toy else 100),
             batch_size=self.batch_size or preset.get("batch_size", a.batch_size),
-            lr=self.lr or a.lr,
+            lr=self.lr or preset.get("lr", a.lr),
             betas=tuple(b if b is not None else d for b, d in zip(self.betas or (None, None), preset.get("betas", a.betas))),
-            n_critic=self.n_critic or a.n_critic, lr_decay=lr_decay,
+            n_critic=self.n_critic or preset.get("n_critic", a.n_critic), lr_decay=lr_decay,
             gp_lambda=preset.get("gp_lambda", 10.0) if self.gp_lambda is None else self.gp_lambda,
             batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)
 
 
 LR_DECAYS = ("none", "linear")
 CURVE_METRICS = ("fid", "kid", "is")  # image runs: logged at every evaluation
+
+
+def default_preset(algo: str, data: str, arch: str = "auto") -> str:
+    """The preset a run gets when none is named: what the authors ran on that kind of data.
+    WGAN-GP on the 2-D toys: "toy" (their toy script gan_toy.py, λ 0.1, β (0.5, 0.9), batch 256,
+    plus the linear decay of their CIFAR code; with the paper's β1 = 0 the toys converge for some
+    seeds only, docs/training.md). WGAN-GP with --arch progan: "progan" (Karras et al.: Adam 1e-3,
+    β (0, 0.99), n_critic 1, drift 0.001). Everything else, images included: "paper"."""
+    if algo == "wgan-gp" and data in datasets.TOYS:
+        return "toy"
+    return "progan" if algo == "wgan-gp" and arch == "progan" else "paper"
 
 
 def lr_at(cfg: "TrainConfig", step: int) -> float:
@@ -121,11 +154,20 @@ class _State:
 
 
 def build_models(cfg: TrainConfig):
+    """Generator and discriminator of a resolved config (a saved config.json also works: options
+    from before a field existed are off)."""
     if cfg.arch == "mlp":
         g, d = mlp(cfg.z_dim, 2), mlp(2, 1)
+    elif cfg.arch == "progan":
+        g = ProGANGenerator(cfg.z_dim, cfg.size, cfg.width, pixel_norm=cfg.pixel_norm is not False,
+                            equalized_lr=cfg.equalized_lr is not False)
+        d = ProGANDiscriminator(cfg.size, cfg.width, minibatch_std=cfg.minibatch_std is not False,
+                                equalized_lr=cfg.equalized_lr is not False)
     elif cfg.arch == "dcgan":
-        g = DCGANGenerator(cfg.z_dim, cfg.size, batch_norm=True)
-        d = DCGANDiscriminator(cfg.size, batch_norm=cfg.batch_norm)
+        g = DCGANGenerator(cfg.z_dim, cfg.size, cfg.width, batch_norm=True, pixel_norm=bool(cfg.pixel_norm),
+                           equalized_lr=bool(cfg.equalized_lr))
+        d = DCGANDiscriminator(cfg.size, cfg.width, batch_norm=cfg.batch_norm, minibatch_std=bool(cfg.minibatch_std),
+                               equalized_lr=bool(cfg.equalized_lr))
     else:
         g, d = MLPImageGenerator(cfg.z_dim, cfg.size), DCGANDiscriminator(cfg.size, batch_norm=cfg.batch_norm)
     return g, (spectral(d) if cfg.spectral_norm else d)
@@ -139,6 +181,8 @@ def _save_checkpoint(out: Path, state: _State, g, d, opt_g, opt_d, rng: torch.Ge
     payload = {"step": state.step, "curve": state.curve, "config": json.dumps(dataclasses.asdict(cfg)),
                "generator": g.state_dict(), "discriminator": d.state_dict(), "opt_g": opt_g.state_dict(),
                "opt_d": opt_d.state_dict(), "rng": rng.get_state()}
+    if hasattr(g, "stage"):  # Progressive GAN: where the growing schedule stands (also buffers of both nets)
+        payload["progan"] = {"stage": int(g.stage), "alpha": float(g.alpha), "resolution": g.resolution}
     with atomic_write(out / f"ckpt_{state.step:07d}.pt") as f:
         torch.save(payload, f)
     for old in _checkpoints(out)[:-2]:  # keep the last two: one bad file never loses the run
@@ -156,6 +200,12 @@ def _load_checkpoint(out: Path):
         hint = (f"; the previous checkpoint {ckpts[-2].name} is intact: delete {latest.name} to resume from it"
                 if len(ckpts) > 1 else "")
         raise InputError(f"{latest}: corrupt checkpoint ({str(e).splitlines()[0][:120]}){hint}") from None
+
+
+def _run_preset(out: Path) -> str:
+    """The preset recorded in the latest checkpoint of the run in ``out``; runs from before
+    presets existed record none and ran the papers' values ("paper")."""
+    return json.loads(_load_checkpoint(out)["config"]).get("preset") or "paper"
 
 
 def run_config(out) -> dict | None:
@@ -183,7 +233,11 @@ def train_device(cfg: TrainConfig) -> torch.device:
 
 def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFrame:
     """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
-    run.log, samples/ and checkpoints into ``cfg.out``."""
+    run.log, samples/ and checkpoints into ``cfg.out``. A run resumed without a preset named
+    continues with the preset it was started with ("paper" for runs from before presets existed),
+    so a change of the default never changes a run under way."""
+    if resume and cfg.preset is None and _checkpoints(Path(cfg.out)):
+        cfg = dataclasses.replace(cfg, preset=_run_preset(Path(cfg.out)))
     cfg = cfg.resolved()
     if cfg.data in datasets.TOYS and train_device(cfg).type == "cpu":
         # The toy MLPs are tiny: one thread avoids thread overheads (measured 4x faster on 2
@@ -214,9 +268,12 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     state = _State()
     if resume and _checkpoints(out):
         ck = _load_checkpoint(out)
-        saved = {"lr_decay": "none", "preset": "paper", **json.loads(ck["config"])}  # runs from before these existed
-        for key in ("algo", "data", "arch", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay", "preset",
-                    "gp_lambda", "betas", "clip"):
+        saved = {"lr_decay": "none", "preset": "paper", "width": 64, "minibatch_std": False, "equalized_lr": False,
+                 "pixel_norm": False, "phase_steps": None, "drift": 0.0,
+                 **json.loads(ck["config"])}  # runs from before these existed
+        for key in ("algo", "data", "arch", "preset", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay",
+                    "gp_lambda", "betas", "clip", "width", "minibatch_std", "equalized_lr", "pixel_norm",
+                    "phase_steps", "drift"):
             now = list(cfg.betas) if key == "betas" else getattr(cfg, key)
             if saved[key] != now and not (key == "lr" and abs(saved[key] - cfg.lr) < 1e-15):
                 raise InputError(f"{out}: cannot resume with {key}={now}; the run was started "
@@ -254,19 +311,30 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     sums, count, t0 = np.zeros(2), 0, time.perf_counter()
     # wall time since the run started, carried across resumes (time spent stopped not counted)
     wall_base, session_start = (state.curve[-1].get("wall_s", 0.0) if state.curve else 0.0), t0
+    first_step = state.step
     g_net.train()
     d_net.train()
+    progan = cfg.arch == "progan"
     while state.step < cfg.steps:
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
                 group["lr"] = lr_at(cfg, state.step)
+        if progan:  # the growing schedule, a function of the step (so a resumed run continues mid-fade)
+            progress = stage_and_alpha(state.step, cfg.phase_steps, n_stages(cfg.size))
+            g_net.set_progress(*progress)
+            d_net.set_progress(*progress)
         for _ in range(cfg.n_critic):
             real = real_batch(cfg.batch_size)
             with torch.no_grad():
                 fake = g_net(latent(cfg.batch_size))
-            loss_d = discriminator_loss(cfg.algo, d_net(real), d_net(fake))
+            if progan:  # both at the current resolution, so the gradient penalty is taken there
+                real, fake = d_net.real_at_current(real), d_net.to_current(fake)
+            d_real = d_net(real)
+            loss_d = discriminator_loss(cfg.algo, d_real, d_net(fake))
             if cfg.algo == "wgan-gp":
                 loss_d = loss_d + cfg.gp_lambda * gradient_penalty(d_net, real, fake, rng)
+            if cfg.drift:
+                loss_d = loss_d + cfg.drift * d_real.pow(2).mean()
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -285,6 +353,8 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             elapsed = time.perf_counter() - t0
             row = {"step": state.step, "d_loss": sums[0] / count, "g_loss": sums[1] / count,
                    "steps_per_s": count / elapsed}
+            if progan:
+                row.update(resolution=g_net.resolution, alpha=float(g_net.alpha))
             row.update(evaluator(g_net, state.step, out))
             row["wall_s"] = wall_base + time.perf_counter() - session_start
             # plain Python numbers: checkpoints load with weights_only=True, which refuses numpy scalars
@@ -293,9 +363,19 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
             _write_curve(out, state.curve)
             _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
             msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+            if state.step < cfg.steps:
+                msg += "  " + eta(state.step - first_step, cfg.steps - state.step, time.perf_counter() - session_start)
             _say(msg, out, log)
             sums, count, t0 = np.zeros(2), 0, time.perf_counter()
     return pd.DataFrame(state.curve)
+
+
+def eta(done: int, left: int, seconds: float) -> str:
+    """'eta 1h02m' for ``left`` more steps at this session's pace (evaluations included): ``done``
+    steps took ``seconds``."""
+    rest = round(left * seconds / max(done, 1))
+    h, m, sec = rest // 3600, rest % 3600 // 60, rest % 60
+    return f"eta {h}h{m:02d}m" if h else (f"eta {m}m{sec:02d}s" if m else f"eta {sec}s")
 
 
 def _say(msg: str, out: Path, log) -> None:
@@ -341,6 +421,15 @@ class _Evaluator:
                 row.update(quality)
             _scatter(out / "samples" / f"step_{step:07d}.png", r_np, f_np, step)
         else:
+            if cfg.data == "shapes32":  # modes covered (of 12) and the clean share, like the toys
+                row.update(datasets.shapes_mode_quality(to_uint8(fake).permute(0, 2, 3, 1).numpy()))
+            if cfg.critic_estimates:  # the WGAN paper's Fig. 3/4 quantities, with a DCGAN critic
+                r_np = self.images[:cfg.eval_samples].cpu().numpy()
+                f_np = fake.numpy()
+                row["w1_critic"] = wasserstein_critic(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
+                                                      patience=10 ** 9, device=str(self.device)).value
+                row["js_discriminator"] = js_discriminator(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
+                                                           device=str(self.device)).value
             row.update(self._image_metrics(fake))
             _grid(out / "samples" / f"step_{step:07d}.png", fake[:64])
         return row

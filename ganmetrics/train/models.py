@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from .progan import MinibatchStd, PixelNorm, he_scaled
+
 
 def mlp(d_in: int, d_out: int, hidden: int = 512, depth: int = 3) -> nn.Sequential:
     layers, width = [], d_in
@@ -19,20 +21,36 @@ def mlp(d_in: int, d_out: int, hidden: int = 512, depth: int = 3) -> nn.Sequenti
 
 
 class DCGANGenerator(nn.Module):
-    """z (N x z_dim) -> tanh image N x 3 x size x size via stride-2 transposed convolutions."""
+    """z (N x z_dim) -> tanh image N x 3 x size x size via stride-2 transposed convolutions.
 
-    def __init__(self, z_dim: int = 100, size: int = 32, width: int = 64, batch_norm: bool = True):
+    Progressive GAN's tricks as switches: ``pixel_norm`` puts pixelwise feature normalisation
+    after every hidden activation in place of batch norm (as ProGAN does); ``equalized_lr``
+    draws every weight N(0, 1) and scales it at run time by sqrt(2 / fan_in), with fan_in the
+    inputs one output pixel sums: z_dim for the first (1x1 -> 4x4) layer, in_channels·4²/2²
+    for the stride-2 4x4 layers."""
+
+    def __init__(self, z_dim: int = 100, size: int = 32, width: int = 64, batch_norm: bool = True,
+                 pixel_norm: bool = False, equalized_lr: bool = False):
         super().__init__()
         n_up = {32: 3, 64: 4}[size]
         ch = width * 2 ** (n_up - 1)
         self.z_dim = z_dim
-        layers = [nn.ConvTranspose2d(z_dim, ch, 4, 1, 0)]  # 4x4
+
+        def up(c_in, c_out, first=False):
+            layer = nn.ConvTranspose2d(c_in, c_out, 4, 1, 0) if first else nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
+            return he_scaled(layer, c_in if first else c_in * 4) if equalized_lr else layer
+
+        def norm(c):
+            return nn.Identity() if pixel_norm else (nn.BatchNorm2d(c) if batch_norm else nn.Identity())
+
+        def after():
+            return [PixelNorm()] if pixel_norm else []
+
+        layers = [up(z_dim, ch, first=True)]  # 4x4
         for _ in range(n_up - 1):
-            layers += [nn.BatchNorm2d(ch) if batch_norm else nn.Identity(), nn.ReLU(),
-                       nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1)]
+            layers += [norm(ch), nn.ReLU(), *after(), up(ch, ch // 2)]
             ch //= 2
-        layers += [nn.BatchNorm2d(ch) if batch_norm else nn.Identity(), nn.ReLU(),
-                   nn.ConvTranspose2d(ch, 3, 4, 2, 1), nn.Tanh()]
+        layers += [norm(ch), nn.ReLU(), *after(), up(ch, 3), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z):
@@ -40,17 +58,27 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Image -> one logit/score; batch norm optional (off for WGAN-GP critics)."""
+    """Image -> one logit/score; batch norm optional (off for WGAN-GP critics).
+    ``minibatch_std`` appends ProGAN's minibatch-std feature map before the last (4x4) layer;
+    ``equalized_lr`` scales every weight at run time by sqrt(2 / (in_channels·k²))."""
 
-    def __init__(self, size: int = 32, width: int = 64, batch_norm: bool = True):
+    def __init__(self, size: int = 32, width: int = 64, batch_norm: bool = True, minibatch_std: bool = False,
+                 equalized_lr: bool = False):
         super().__init__()
         n_down = {32: 3, 64: 4}[size]
+
+        def conv(*args):
+            layer = nn.Conv2d(*args)
+            return he_scaled(layer) if equalized_lr else layer
+
         layers, c_in, c_out = [], 3, width
         for i in range(n_down):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1),
+            layers += [conv(c_in, c_out, 4, 2, 1),
                        nn.BatchNorm2d(c_out) if batch_norm and i > 0 else nn.Identity(), nn.LeakyReLU(0.2)]
             c_in, c_out = c_out, c_out * 2
-        self.net = nn.Sequential(*layers, nn.Conv2d(c_in, 1, 4, 1, 0), nn.Flatten())
+        if minibatch_std:
+            layers.append(MinibatchStd())
+        self.net = nn.Sequential(*layers, conv(c_in + int(minibatch_std), 1, 4, 1, 0), nn.Flatten())
 
     def forward(self, x):
         return self.net(x)

@@ -22,7 +22,7 @@ from ganmetrics.cli import main
 from ganmetrics.errors import GanmetricsError, InputError
 from ganmetrics.inputs.sources import as_uint8_nchw, decode_image, list_image_files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args):

@@ -17,7 +17,7 @@ from ganmetrics.metrics.critic import wasserstein_critic
 from ganmetrics.metrics.wasserstein import wasserstein_1d, wasserstein_exact, wasserstein_sliced
 from ganmetrics.train.loop import TrainConfig, train
 
-PINS = Path(__file__).parent / "data" / "pinned.json"
+PINS = Path(__file__).parents[1] / "data" / "pinned.json"
 
 
 def _metrics(weights_file, image_sets) -> dict[str, float]:

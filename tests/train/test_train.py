@@ -117,18 +117,70 @@ def test_linear_learning_rate_decay():
 def test_the_toy_preset_is_the_documented_recipe_and_explicit_options_win():
     base = dict(algo="wgan-gp", data="8gaussians", out="unused")
     preset = TrainConfig(preset="toy", **base).resolved()
-    explicit = TrainConfig(gp_lambda=0.1, betas=(0.5, 0.9), batch_size=256, lr_decay="linear", **base).resolved()
+    explicit = TrainConfig(preset="paper", gp_lambda=0.1, betas=(0.5, 0.9), batch_size=256, lr_decay="linear",
+                           **base).resolved()
     assert dataclasses.replace(preset, preset="paper") == explicit
-    paper = TrainConfig(**base).resolved()
+    paper = TrainConfig(preset="paper", **base).resolved()
     assert (paper.gp_lambda, paper.betas, paper.batch_size, paper.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
     mixed = TrainConfig(preset="toy", gp_lambda=10.0, lr_decay="none", **base).resolved()
     assert (mixed.gp_lambda, mixed.betas, mixed.batch_size, mixed.lr_decay) == (10.0, (0.5, 0.9), 256, "none")
     assert TrainConfig(preset="toy", betas=(None, 0.99), **base).resolved().betas == (0.5, 0.99)
-    assert TrainConfig(betas=(0.3, None), **base).resolved().betas == (0.3, 0.9)
+    assert TrainConfig(preset="paper", betas=(0.3, None), **base).resolved().betas == (0.3, 0.9)
     with pytest.raises(InputError, match="--preset toy: for --algo wgan-gp only"):
         TrainConfig(preset="toy", **{**base, "algo": "nsgan"}).resolved()
     with pytest.raises(InputError, match="--preset papers: unknown"):
         TrainConfig(preset="papers", **base).resolved()
+
+
+@pytest.mark.parametrize("algo,data,preset", [("wgan-gp", "8gaussians", "toy"), ("wgan-gp", "25gaussians", "toy"),
+                                              ("wgan-gp", "shapes32", "paper"), ("nsgan", "8gaussians", "paper"),
+                                              ("wgan", "25gaussians", "paper")])
+def test_the_default_preset_is_what_the_authors_ran_on_that_data(algo, data, preset):
+    """Issue 19: WGAN-GP on the toys defaults to the toy script's recipe, images to the paper's table."""
+    cfg = TrainConfig(algo=algo, data=data, out="unused").resolved()
+    assert cfg == TrainConfig(algo=algo, data=data, out="unused", preset=preset).resolved()
+    if (algo, preset) == ("wgan-gp", "toy"):
+        assert (cfg.gp_lambda, cfg.betas, cfg.batch_size, cfg.lr_decay) == (0.1, (0.5, 0.9), 256, "linear")
+    if algo == "wgan-gp" and preset == "paper":
+        assert (cfg.gp_lambda, cfg.betas, cfg.batch_size, cfg.lr_decay) == (10.0, (0.0, 0.9), 64, "none")
+
+
+def _as_before_presets(run):
+    """Rewrite a run's config.json and checkpoints as runs from before presets/decay wrote them."""
+    saved = json.loads((run / "config.json").read_text())
+    old = {k: v for k, v in saved.items() if k not in ("preset", "lr_decay")}
+    (run / "config.json").write_text(json.dumps(old))
+    for path in run.glob("ckpt_*.pt"):
+        ck = torch.load(path, weights_only=True)
+        ck["config"] = json.dumps({k: v for k, v in json.loads(ck["config"]).items() if k not in ("preset", "lr_decay")})
+        torch.save(ck, path)
+
+
+def test_runs_started_before_the_default_changed_resume_with_their_own_settings(tmp_path):
+    """A run made with the papers' values (the old default, recording no preset) and resumed with
+    the new defaults continues with λ 10, β (0, 0.9), no decay: its curve equals an uninterrupted
+    paper-preset run's, from Python and from the CLI."""
+    def config(out, **kw):
+        return TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path / out), steps=4, batch_size=16,
+                           **FAST, **kw)
+    whole = train(config("whole", preset="paper"))
+    for how in ("python", "cli"):
+        run = tmp_path / how
+        train(dataclasses.replace(config(how, preset="paper"), steps=2))
+        _as_before_presets(run)
+        if how == "python":
+            resumed = train(config(how), resume=True)  # preset not named: the run's
+        else:
+            r = CliRunner().invoke(main, ["train", "--out", str(run), "--resume", "--steps", "4"])
+            assert r.exit_code == 0, r.output
+            resumed = pd.read_csv(run / "curves.csv")
+        saved = json.loads((run / "config.json").read_text())
+        assert (saved["preset"], saved["gp_lambda"], saved["betas"], saved["lr_decay"]) == ("paper", 10.0, [0.0, 0.9], "none")
+        columns = [c for c in whole if c not in ("steps_per_s", "wall_s")]
+        pd.testing.assert_frame_equal(whole[columns], resumed[columns], check_dtype=False)
+    # naming another preset than the run's is still refused
+    with pytest.raises(InputError, match="cannot resume with preset=toy; the run was started with preset=paper"):
+        train(dataclasses.replace(config("python", preset="toy"), steps=6), resume=True)
 
 
 def test_cli_preset_fills_the_beta_not_given(tmp_path):
@@ -260,3 +312,73 @@ def test_auto_device_puts_image_runs_on_the_gpu_and_toys_on_the_cpu(monkeypatch)
     assert train_device(image).type == "cpu"
     with pytest.raises(InputError, match="--device cuda: CUDA is not available"):
         train(dataclasses.replace(toy, device="cuda"))
+
+
+def test_the_shapes32_classifier_on_real_and_corrupted_images():
+    """Issue 19: >= 99% of real shapes32 images get their mode and count as clean; corruptions
+    that break the mode (noise, blends, two shapes, a foreign colour, blur, blank) are flagged."""
+    from scipy import ndimage
+    from ganmetrics.train.data import classify_shapes, shapes_mode_quality
+    imgs, labels = shapes32(600, seed=11, labels=True)
+    assert np.array_equal(imgs, shapes32(600, seed=11))           # labels do not change the images
+    modes, clean = classify_shapes(imgs)
+    assert (modes == labels).mean() >= 0.99 and clean.mean() >= 0.99
+    big, big_labels = shapes32(100, seed=2, size=64, labels=True)  # the rules are size-free
+    assert (classify_shapes(big)[0] == big_labels).mean() >= 0.99
+    rng = np.random.default_rng(0)
+    x = imgs[:200].astype(np.float64)
+    mild = np.clip(x + rng.normal(0, 10, x.shape), 0, 255).astype(np.uint8)
+    m, c = classify_shapes(mild)
+    assert (m == labels[:200]).mean() >= 0.99 and c.mean() >= 0.99      # mild noise keeps the mode
+    corrupted = {
+        "noise 40": np.clip(x + rng.normal(0, 40, x.shape), 0, 255).astype(np.uint8),
+        "uniform noise": rng.integers(0, 256, x.shape).astype(np.uint8),
+        "blank": np.zeros_like(imgs[:200]),
+        "blend of two images": ((x + imgs[200:400]) / 2).astype(np.uint8),
+        "foreign colour": np.where(imgs[:200].max(-1, keepdims=True) > 64, np.uint8([160, 60, 200]), 0).astype(np.uint8),
+        "blur": ndimage.gaussian_filter(x, (0, 2, 2, 0)).astype(np.uint8),
+    }
+    for name, images in corrupted.items():
+        assert classify_shapes(images)[1].mean() <= 0.01, name
+    two = np.maximum(imgs[:200], imgs[200:400])  # some second shapes are hidden behind the first: those stay clean
+    assert classify_shapes(two)[1].mean() <= 0.10
+    flipped = classify_shapes(imgs[:200, ::-1])  # an upside-down triangle is not the mode; discs and squares are
+    triangle = labels[:200] // 4 == 2
+    assert not flipped[1][triangle].any() and flipped[1][~triangle].mean() >= 0.99
+    q = shapes_mode_quality(np.concatenate([imgs[:300], corrupted["blank"]]))
+    assert q == {"modes": 12, "modes_total": 12, "hq": 0.6}
+    one_mode = imgs[labels == 5][:20]
+    assert shapes_mode_quality(one_mode) == {"modes": 1, "modes_total": 12, "hq": 1.0}
+    with pytest.raises(InputError, match="expected uint8 N x H x W x 3"):
+        classify_shapes(imgs.astype(np.float32))
+
+
+def test_eta_is_the_remaining_steps_at_the_runs_pace(tmp_path):
+    from ganmetrics.train.loop import eta
+    assert eta(100, 300, 50.0) == "eta 2m30s" and eta(10, 7200, 10.0) == "eta 2h00m" and eta(1, 0, 5.0) == "eta 0s"
+    log = io.StringIO()
+    train(TrainConfig(algo="wgan-gp", data="8gaussians", out=str(tmp_path), steps=4, batch_size=16, **FAST), log=log)
+    first, last = log.getvalue().splitlines()
+    assert first.startswith("step 2 ") and " eta " in first and " eta " not in last   # none once the run is done
+
+
+def test_image_runs_log_the_held_out_critic_and_js_when_asked(tmp_path):
+    """Issue 19 item 4: on shapes32 the curve can carry the held-out critic's W1 and the
+    discriminator's JS next to modes/HQ; the logged W1 is wasserstein_critic on the evaluation's
+    own samples (redrawn from the checkpoint and the evaluation seed)."""
+    from ganmetrics.metrics.critic import wasserstein_critic
+    cfg = TrainConfig(algo="wgan", data="shapes32", out=str(tmp_path), steps=2, batch_size=8, eval_every=2,
+                      eval_samples=16, eval_critic_steps=3, n_train=32, width=4, device="cpu", critic_estimates=True)
+    row = train(cfg).iloc[-1]
+    assert {"w1_critic", "js_discriminator", "modes", "modes_total", "hq"} <= set(row.index)
+    assert row.modes_total == 12 and 0 <= row.hq <= 1
+    resolved = cfg.resolved()
+    g_net, _ = build_models(resolved)
+    g_net.load_state_dict(torch.load(tmp_path / "ckpt_0000002.pt", weights_only=True)["generator"])
+    g_net.eval()
+    z = torch.randn(16, resolved.z_dim, generator=torch.Generator().manual_seed(1_000_003 * 0 + 2))
+    with torch.no_grad():
+        fake = g_net(z).numpy()
+    real = load_images("shapes32", 32, 32, 0)[:16].numpy()
+    assert row.w1_critic == pytest.approx(wasserstein_critic(real, fake, steps=3, seed=2, patience=10 ** 9).value,
+                                          rel=1e-5)

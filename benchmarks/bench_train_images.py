@@ -1,0 +1,114 @@
+"""Image runs of issue 19 on shapes32 (results go in docs/training.md). Meant for a GPU; on a
+CPU use small --steps/--width.
+
+``claim``: the WGAN paper's Fig. 3/4 point. A WGAN and a WGAN-GP run (DCGAN) log the held-out
+critic's W1 estimate, a GAN run (non-saturating, DCGAN) the held-out discriminator's JS
+estimate, all next to FID/KID (when Inception weights are given), modes covered (of 12) and the
+clean share. The table gives, per run, Spearman correlations of the estimate with each quality
+measure over the logged points (the paper: the critic's estimate falls as quality rises, so
+positive with FID/KID, negative with modes/HQ; JS does not follow). The figure goes to --figure.
+
+``tricks``: DCGAN vs DCGAN with ProGAN's three tricks vs Progressive GAN (all WGAN-GP) over
+--seeds seeds: modes covered and the clean share at the end.
+
+    python benchmarks/bench_train_images.py claim --steps 20000 --eval-every 1000 --weights W --figure docs/img/wgan_claim.png
+    python benchmarks/bench_train_images.py tricks --steps 14000 --seeds 3 --eval-every 1000
+
+Runs already in --out are continued or read back, as in bench_train.py.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import torch
+from scipy.stats import spearmanr
+
+from ganmetrics.train import TrainConfig, train
+
+CLAIM = {"wgan": dict(algo="wgan", critic_estimates=True), "wgan-gp": dict(algo="wgan-gp", critic_estimates=True),
+         "nsgan": dict(algo="nsgan", critic_estimates=True)}
+TRICKS = {"dcgan": dict(algo="wgan-gp", arch="dcgan"),
+          "dcgan+tricks": dict(algo="wgan-gp", arch="dcgan", minibatch_std=True, equalized_lr=True, pixel_norm=True),
+          "progan": dict(algo="wgan-gp", arch="progan")}
+
+
+def run(name, options, seed, args) -> pd.DataFrame:
+    folder = args.out / f"{name}-{seed}"
+    resume = any(folder.glob("ckpt_*.pt"))
+    cfg = TrainConfig(data="shapes32", out=str(folder), steps=args.steps, eval_every=args.eval_every, seed=seed,
+                      eval_samples=args.eval_samples, eval_critic_steps=args.critic_steps, width=args.width,
+                      weights=args.weights, device=args.device, **options)
+    return train(cfg, resume=resume, log=open(os.devnull, "w") if args.quiet else sys.stderr)
+
+
+def rho(curve, a, b) -> str:
+    if a not in curve or b not in curve or len(curve) < 3:
+        return "—"
+    value = spearmanr(curve[a], curve[b]).statistic
+    return f"{value:.3f}"
+
+
+def claim(args) -> None:
+    curves = {name: run(name, options, 0, args) for name, options in CLAIM.items()}
+    print("| run | estimate | points | Spearman with FID | with KID | with modes covered | with clean share |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, curve in curves.items():
+        for est in ("w1_critic", "js_discriminator"):
+            print(f"| {name} | {est} | {len(curve)} | {rho(curve, est, 'fid')} | {rho(curve, est, 'kid')} | "
+                  f"{rho(curve, est, 'modes')} | {rho(curve, est, 'hq')} |")
+    if args.figure:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        panels = [c for c in ("w1_critic", "js_discriminator", "fid", "kid", "modes", "hq") if any(c in d for d in curves.values())]
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), squeeze=False)
+        for ax, column in zip(axes[0], panels):
+            for name, curve in curves.items():
+                if column in curve:
+                    ax.plot(curve.step, curve[column], marker=".", label=name)
+            ax.set(title=column, xlabel="step")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(args.figure, dpi=90)
+
+
+def tricks(args) -> None:
+    print("| model | seed | modes (of 12) | clean share | FID |")
+    print("|---|---:|---:|---:|---:|")
+    for name, options in TRICKS.items():
+        for seed in range(args.seeds):
+            last = run(name, options, seed, args).iloc[-1]
+            fid = f"{last.fid:.2f}" if "fid" in last else "—"
+            print(f"| {name} | {seed} | {int(last.modes)} | {last.hq:.3f} | {fid} |", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["claim", "tricks"])
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--eval-samples", type=int, default=2000)
+    p.add_argument("--critic-steps", type=int, default=500)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--weights", default=None, help="Inception weights for FID/KID (else modes/HQ only)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--figure", default=None)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args()
+    args.out = args.out or Path(tempfile.mkdtemp(prefix="bench_train_images_"))
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), {gpu}; shapes32, {args.steps} steps, "
+          f"eval every {args.eval_every}; runs in {args.out}\n")
+    (claim if args.what == "claim" else tricks)(args)
+
+
+if __name__ == "__main__":
+    main()
