@@ -17,6 +17,7 @@ weights are legitimate); their sha256 is recorded in every result so the differe
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,12 +112,15 @@ MANIFEST: dict[str, WeightsEntry] = {e.network: e for e in (
 
 def weights_for(network: str, spec: str | os.PathLike | None) -> str | None:
     """The explicit weights of ``network`` in a ``--weights`` value: a plain path (one network),
-    or ``NAME=PATH[,NAME=PATH...]`` naming networks (None when ``network`` is not among them)."""
+    or ``NAME=PATH[,NAME=PATH...]`` naming networks (None when ``network`` is not among them).
+    An existing file whose name holds ``=`` or ``,`` is taken as a plain path."""
     if spec is None:
         return None
     spec = os.fspath(spec)
+    if os.path.isfile(spec):
+        return spec
     parts = [p for p in spec.split(",") if p]
-    named = [p.split("=", 1) for p in parts if "=" in p and p.split("=", 1)[0] in _known_names()]
+    named = [p.split("=", 1) for p in parts if _NAMED.fullmatch(p)]
     if not named:
         return spec
     if len(named) != len(parts):
@@ -124,9 +128,7 @@ def weights_for(network: str, spec: str | os.PathLike | None) -> str | None:
     return dict(named).get(network)
 
 
-def _known_names() -> set[str]:
-    from .registry import extractor_names  # here: registry imports the loaders, which import this module
-    return {*MANIFEST, *extractor_names()}
+_NAMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+:-]*=.+")  # an extractor name (registry._NAME, or module:function)
 
 
 def how_to_provide_for(entry: WeightsEntry) -> str:
