@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ganmetrics.config import DEFAULTS
-from ganmetrics.errors import InputError
+from ganmetrics.errors import InputError, display_name
 from ganmetrics.inputs import datasets
 from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import atomic_write, check_writable, to_json
@@ -98,7 +98,7 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
         click.echo(render_text(result))
     if out is not None:
         write_report(result, out)
-        click.echo(f"report written to {Path(out) / 'report.html'}", err=True)
+        click.echo(f"report written to {display_name(Path(out) / 'report.html')}", err=True)
 
 
 @click.command()
@@ -131,7 +131,7 @@ def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, out
         if path:
             check_writable(path)
     lower = (registry.lower_is_better(metric) if metric in registry.metric_names() else True) and not higher_is_better
-    table = budget_table(read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed)
+    table = budget_table(read_runs(runs), metric, by, max_budget, lower, ci, n_boot, seed, source=", ".join(runs))
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if csv_out:
         with atomic_write(csv_out, "w") as f:

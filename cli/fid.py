@@ -7,6 +7,7 @@ import ganmetrics
 from ganmetrics import distributed
 from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import check_writable
+from ganmetrics.errors import display_name
 
 from .options import extractor_options, output_option, ref_options, resolve_inputs, sqrtm_option
 from .output import echo_results, output_options
@@ -57,4 +58,4 @@ def stats(path: str, output: str, runner: FeatureRunner):
     result = ganmetrics.compute_stats(path, runner=runner)
     if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
         result.save(output)
-        click.echo(f"wrote {output} (n={result.n}, d={result.dim})", err=True)
+        click.echo(f"wrote {display_name(output)} (n={result.n}, d={result.dim})", err=True)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ganmetrics.config import DEFAULTS
+from ganmetrics.errors import one_line
 from ganmetrics.report import gate as gates
 
 
@@ -22,8 +23,8 @@ def gate(config_path, junit, weights, device, workers):
 
     One line per check on stdout; with --junit a JUnit XML file; under GitHub Actions
     (GITHUB_ACTIONS=true) failed checks are also printed as ::error annotations. With
-    'ci = 0.95' in [inputs] checks judge the bootstrap interval, so noise alone does not fail
-    the gate (docs/gate.md).
+    'ci = 0.95' in [inputs] thresholds judge the metric's interval and regressions the interval
+    of the difference to the baseline, so noise alone does not fail the gate (docs/gate.md).
 
     \b
     Example:
@@ -31,7 +32,7 @@ def gate(config_path, junit, weights, device, workers):
     """
     report = gates.run_gate(config_path, weights=weights, device=device, workers=workers, junit=junit)
     for c in report.checks:
-        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {c.message}")
+        click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {one_line(c.message)}")
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in gates.github_annotations(report.checks):
             click.echo(line)

@@ -7,30 +7,32 @@ import ganmetrics
 from ganmetrics.features.runner import FeatureRunner
 
 from .options import (apply, cache_option, ci_options, extractor_options, kid_options, parse_metrics, prdc_options,
-                      ref_options, resolve_inputs, seed_option, splits_option, sqrtm_option)
+                      is_order_option, ref_options, resolve_inputs, seed_option, splits_option, sqrtm_option)
 from .output import echo_results, output_options
 
 
 @click.command("is")
 @click.argument("path")
 @splits_option
+@is_order_option
 @apply(ci_options)
 @seed_option
 @cache_option
 @extractor_options
 @output_options
-def inception_score(path, splits, ci, n_boot, seed, cache, runner: FeatureRunner, output):
+def inception_score(path, splits, is_order, ci, n_boot, seed, cache, runner: FeatureRunner, output):
     """Inception Score of the images in PATH: mean ± std over --splits.
 
-    As in the original code: softmax of the bias-free 1008-way logits, consecutive splits in
-    file order, population std.
+    As in the original code: softmax of the bias-free 1008-way logits, consecutive splits,
+    population std; the splits are cut after a --seed permutation (--is-order file: in file
+    order, as the original).
 
     \b
     Example:
       ganmetrics is fake/               # IS: 8.1234 ± 0.0912
     """
-    results = ganmetrics.evaluate(path, None, ["is"], splits=splits, ci=ci, n_boot=n_boot, seed=seed,
-                                  cache=cache, runner=runner)
+    results = ganmetrics.evaluate(path, None, ["is"], splits=splits, is_order=is_order, ci=ci, n_boot=n_boot,
+                                  seed=seed, cache=cache, runner=runner)
     echo_results(results, output)
 
 
@@ -84,6 +86,7 @@ def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, runner: FeatureRunner, outpu
               help="Comma-separated metric names: fid, is (on B), kid, prdc (= precision, recall, density, "
                    "coverage), or any registered metric.")
 @splits_option
+@is_order_option
 @apply(kid_options)
 @apply(prdc_options)
 @apply(ci_options)
@@ -93,19 +96,20 @@ def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, runner: FeatureRunner, outpu
 @sqrtm_option
 @extractor_options
 @output_options
-def eval_command(inputs, ref, trust_first_use, metrics, splits, subsets, subset_size, k_pr, k_dc, ci, n_boot, seed,
-                 cache, force, sqrtm, runner: FeatureRunner, output):
+def eval_command(inputs, ref, trust_first_use, metrics, splits, is_order, subsets, subset_size, k_pr, k_dc, ci, n_boot,
+                 seed, cache, force, sqrtm, runner: FeatureRunner, output):
     """Every requested metric between A (real) and B (generated) from one extraction per input.
 
     \b
     Examples:
       ganmetrics eval real/ fake/
       ganmetrics eval real/ fake/ --metrics fid,is,kid,prdc --ci 0.95 --json
-      ganmetrics eval real/ fake/ --cache --csv >> results.csv
+      ganmetrics eval real/ fake/ --cache --csv > results.csv              first run: header + row
+      ganmetrics eval real/ fake2/ --cache --csv --no-header >> results.csv    later runs: rows only
       ganmetrics eval --ref cifar10-train fake/ --metrics fid
     """
     a, b = resolve_inputs(inputs, ref, trust_first_use)
     results = ganmetrics.evaluate(a, b, metrics, splits=splits, kid_subsets=subsets, kid_subset_size=subset_size,
                                   k_pr=k_pr, k_dc=k_dc, ci=ci, n_boot=n_boot, seed=seed, cache=cache,
-                                  force=force, sqrtm=sqrtm, runner=runner)
+                                  force=force, sqrtm=sqrtm, is_order=is_order, runner=runner)
     echo_results(results, output)

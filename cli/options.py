@@ -14,7 +14,7 @@ import warnings
 import click
 
 from ganmetrics.config import DEFAULTS, RESIZE_MODES, SQRTM_METHODS, Extraction, InputPolicy
-from ganmetrics.errors import GanmetricsError
+from ganmetrics.errors import GanmetricsError, one_line
 
 
 class UserError(click.ClickException):
@@ -23,7 +23,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {one_line(self.format_message())}", err=True)
 
 
 class Group(click.Group):
@@ -46,7 +46,7 @@ class Group(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
             hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-            click.echo(f"Error: {e.format_message()}{hint}", err=True)
+            click.echo(f"Error: {one_line(e.format_message())}{hint}", err=True)
             sys.exit(2)
         except click.ClickException as e:
             e.show()
@@ -58,7 +58,7 @@ class Group(click.Group):
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {one_line(message)}", err=True)
 
 
 class Finite(click.ParamType):
@@ -130,9 +130,12 @@ def extractor_options(f):
                   help="Run the network's convolutions in NHWC layout: about 1.7x faster on a CPU; the "
                        "features differ from NCHW's (pytorch-fid, torch-fidelity) by float32 rounding, "
                        "about 1e-6 relative. --no-channels-last for bit-level parity with them.")
+    @click.option("--tf32", is_flag=True,
+                  help="Let GPU convolutions and matmuls run in TF32 (Ampere and newer): faster, but features "
+                       "move by about 1e-3 relative. Default: full float32 (recorded in the metadata).")
     @functools.wraps(f)
     def wrapper(*args, features, weights, device, batch_size, workers, resize, quiet, root, download, skip_invalid,
-                max_invalid, max_pixels, channels_last, **kwargs):
+                max_invalid, max_pixels, channels_last, tf32, **kwargs):
         # imported here, not at the top: `ganmetrics --help` must not import torch (start-up time)
         from ganmetrics import distributed
         from ganmetrics.features.runner import FeatureRunner
@@ -140,7 +143,7 @@ def extractor_options(f):
             device = distributed.init_from_env(device)
         extraction = Extraction(features=features, weights=weights, device=device, resize=resize,
                                 batch_size=batch_size, workers=workers, progress=not quiet and sys.stderr.isatty(),
-                                channels_last=channels_last)
+                                channels_last=channels_last, tf32=tf32)
         policy = InputPolicy(root=root, download=download, skip_invalid=skip_invalid, max_invalid=max_invalid,
                              max_pixels=max_pixels)
         runner = FeatureRunner(extraction, policy)
@@ -158,8 +161,10 @@ def emit_json(obj) -> None:
 
 def sqrtm_option(f):
     return click.option("--sqrtm", type=click.Choice(SQRTM_METHODS), default=DEFAULTS.sqrtm, show_default=True,
-                        help="How FID computes Tr((Σa Σb)^½): eigvals (exact, ~4x faster), scipy "
-                             "(scipy.linalg.sqrtm, as TTUR/pytorch-fid), eigh (symmetric form, comparison only).")(f)
+                        help="How FID computes Tr((Σa Σb)^½): auto (cholesky when both covariances are positive "
+                             "definite, else the exact lowrank form; the route that ran is in --json), cholesky, "
+                             "lowrank, eigvals (the former default), scipy (scipy.linalg.sqrtm, as TTUR/pytorch-fid), "
+                             "eigh (comparison only).")(f)
 
 
 def ref_options(f):
@@ -201,6 +206,10 @@ cache_option = click.option("--cache", is_flag=True,
                                  "content, the feature network, its weights and preprocessing).")
 splits_option = click.option("--splits", type=click.IntRange(min=1), default=DEFAULTS.splits, show_default=True,
                              help="IS: number of splits (original code: 10).")
+is_order_option = click.option("--is-order", type=click.Choice(["random", "file"]), default=DEFAULTS.is_order,
+                               show_default=True,
+                               help="IS: split after a --seed permutation (the value cannot depend on file "
+                                    "names), or in file order as the original code.")
 kid_options = [
     click.option("--subsets", type=click.IntRange(min=1), default=DEFAULTS.kid_subsets, show_default=True,
                  help="KID: subsets."),
@@ -215,9 +224,11 @@ prdc_options = [
 ]
 ci_options = [
     click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                 help="Add a bootstrap interval at this level, e.g. 0.95 (costs --n-boot times the metric)."),
+                 help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
+                      "sample sizes; it contains the estimate (subsampling: about 1.5 x --n-boot times the "
+                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
-                 help="Bootstrap resamples for --ci."),
+                 help="Resampling replicates for --ci."),
 ]
 
 

@@ -3,6 +3,7 @@ and number formats come from the metric registry; every command prints the same 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 import click
@@ -36,6 +37,8 @@ def flat(results: list[Result]) -> dict:
         row[m] = r.value
         if r.std is not None:
             row[f"{m}_std"] = r.std
+        elif r.metadata.get("std_undefined"):
+            row[f"{m}_std"] = None  # null in JSON: the spread cannot be estimated from these samples
         if r.interval is not None:
             row[f"{m}_ci_low"], row[f"{m}_ci_high"] = r.interval
     for r in results:
@@ -60,7 +63,8 @@ def echo_results(results: list[Result], output: str) -> None:
         row = flat(results)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
-        writer.writeheader()
+        if _header_wanted():
+            writer.writeheader()
         writer.writerow(row)
         click.echo(buf.getvalue(), nl=False)
     else:
@@ -86,6 +90,8 @@ def table(results: list[Result]) -> str:
         text = f"{display_label(r, results) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
         if r.std is not None:
             text += f" ± {registry.fmt(r.metric, r.std)}"
+        elif r.metadata.get("std_undefined"):
+            text += f" ± n/a ({r.metadata['std_undefined']}: std undefined)"
         if r.interval is not None:
             level = r.metadata.get("ci", 0.95)
             text += f"   {level:.0%} CI [{registry.fmt(r.metric, r.interval[0])}, {registry.fmt(r.metric, r.interval[1])}]"
@@ -93,7 +99,29 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+_NO_HEADER = "ganmetrics.csv_no_header"
+
+
+def _header_wanted() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return not (ctx is not None and ctx.meta.get(_NO_HEADER))
+
+
+def _remember_no_header(ctx: click.Context, param, value: bool) -> None:
+    ctx.meta[_NO_HEADER] = value
+
+
 def output_options(f):
-    f = click.option("--csv", "output", flag_value="csv", help="Print a CSV header and one row.")(f)
-    f = click.option("--json", "output", flag_value="json", help="Print one JSON object.")(f)
-    return f
+    """--json, --csv and --no-header (one row without the header line, so that
+    ``--csv --no-header >> results.csv`` appends rows that read back as numbers)."""
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        if _header_wanted() is False and kwargs.get("output") != "csv":
+            raise click.UsageError("--no-header applies to --csv only")
+        return f(*args, **kwargs)
+
+    checked = click.option("--no-header", is_flag=True, expose_value=False, callback=_remember_no_header,
+                           help="With --csv: print the row only, to append to an existing CSV file.")(checked)
+    checked = click.option("--csv", "output", flag_value="csv", help="Print a CSV header and one row.")(checked)
+    checked = click.option("--json", "output", flag_value="json", help="Print one JSON object.")(checked)
+    return checked

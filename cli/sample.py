@@ -7,6 +7,7 @@ import click
 from tqdm import tqdm
 
 from ganmetrics import generators as sampling
+from ganmetrics.errors import display_name
 
 from .options import output_option
 
@@ -66,4 +67,4 @@ def sample(checkpoint, factory, factory_kwargs, key, z_dim, truncation, output_r
               disable=quiet or not sys.stderr.isatty()) as bar:
         images = sampling.sample(generator, n, seed, truncation, batch_size, output_range, bar)
     sampling.save_samples(images, out_path)
-    click.echo(f"wrote {n} images {images.shape[3]}x{images.shape[2]} to {out_path}")
+    click.echo(f"wrote {n} images {images.shape[3]}x{images.shape[2]} to {display_name(out_path)}")

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from ganmetrics.errors import InputError, display_name
 from ganmetrics.io import check_writable
 from ganmetrics.train import ALGORITHMS, train as run_training
 from ganmetrics.train.algorithms import PRESETS
@@ -103,7 +104,7 @@ def train(beta1, beta2, resume, **options):
         run_training(config, resume=resume)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
-    click.echo(f"done: {Path(options['out']) / 'curves.csv'}", err=True)
+    click.echo(f"done: {display_name(Path(options['out']) / 'curves.csv')}", err=True)
 
 
 @click.command()
@@ -118,4 +119,4 @@ def curves(runs, output):
     """
     check_writable(output)
     plot_curves(load_curves(list(runs)), Path(output))
-    click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {display_name(output)}", err=True)

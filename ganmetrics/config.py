@@ -24,7 +24,7 @@ from .errors import InputError
 
 
 RESIZE_MODES = ("tf1", "pytorch-fid")          # Inception preprocessing (see preprocess.py)
-SQRTM_METHODS = ("eigvals", "scipy", "eigh")     # Fréchet routes (see metrics/frechet.py)
+SQRTM_METHODS = ("auto", "cholesky", "lowrank", "eigvals", "scipy", "eigh")  # Fréchet routes (see metrics/frechet.py)
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,13 @@ class Defaults:
 
     seed: int = 2020              # torch-fidelity's KID seed: same seed, same subsets, same KID
     splits: int = 10              # IS: Salimans et al. 2016, 10 splits of the samples
+    is_order: str = "random"      # IS splits after a seeded permutation ("file": the original code's file order)
     kid_subsets: int = 100        # KID: Bińkowski et al. 2018 / torch-fidelity, 100 subsets ...
     kid_subset_size: int = 1000   # ... of 1000 samples
     k_pr: int = 3                 # precision/recall: Kynkäänniemi et al. 2019, k = 3
     k_dc: int = 5                 # density/coverage: Naeem et al. 2020, k = 5
     n_boot: int = 100             # bootstrap resamples for --ci
-    sqrtm: str = "eigvals"        # the Fréchet route (see metrics/frechet.py)
+    sqrtm: str = "auto"           # the Fréchet route (see metrics/frechet.py)
     resize: str = "tf1"           # TTUR's TensorFlow-1 resize (paper numbers)
     features: str = "inception-v3-fid"   # the FID network
     batch_size: int = 50          # pytorch-fid's default batch
@@ -62,7 +63,8 @@ class Extraction:
     (found in $GANMETRICS_*_WEIGHTS or the cache, else downloaded and verified); ``device``:
     ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ``resize``: ``tf1`` or ``pytorch-fid`` (Inception
     only); ``channels_last``: NHWC convolutions (faster; float32 rounding differs from NCHW by
-    about 1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``).
+    about 1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``);
+    ``tf32``: let GPU convolutions and matmuls run in TF32 (default: full float32).
     """
 
     features: str = DEFAULTS.features
@@ -73,6 +75,7 @@ class Extraction:
     workers: int | None = None
     progress: bool = False
     channels_last: bool = True
+    tf32: bool = False  # TF32 on the GPU: opt-in, recorded in the metadata (features/precision.py)
 
     def replace(self, **changes) -> "Extraction":
         return dataclasses.replace(self, **changes)

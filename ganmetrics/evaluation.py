@@ -19,13 +19,15 @@ import warnings
 from . import distributed
 from ._version import __version__
 from .config import DEFAULTS, Extraction, InputPolicy
-from .errors import IncompatibleStatsError, InputError
+from .errors import IncompatibleStatsError, InputError, display_name
 from .features.runner import FeatureRunner, FeatureSet, extract_features
 from .inputs.sources import ImageSource
 from .metrics import registry
-from .metrics.bootstrap import bootstrap_interval
+from .metrics.bootstrap import BOUNDS, METHODS, kid_interval, resampled_interval
 from .result import Result
-from .stats import GaussianStats, is_stats_file
+from .metrics._checks import warn_if_duplicate_dominated
+from .refs import load_stats
+from .stats import GaussianStats, assume_protocol, is_stats_file
 
 #: metadata keys that must agree between two statistics or feature sets before they are compared
 COMPAT_KEYS = ("extractor", "resize", "weights_sha256")
@@ -68,10 +70,11 @@ def image_stats(source: ImageSource, runner: FeatureRunner) -> GaussianStats:
     for feats in runner.run(distributed.shard(source)):
         stats.update(feats[out])
     stats.metadata["skipped"] = len(source.skipped)
-    if len(source) < dim:
-        warnings.warn(f"{source.name}: {len(source)} images < {dim} feature dimensions: the "
-                      "covariance is rank-deficient and FID is biased upwards (use 10,000+ images to compare "
-                      "with published numbers)")
+    read = len(source) - len(source.skipped)  # the images read, not the files listed
+    if read < dim:
+        warnings.warn(f"{display_name(source.name)}: {read} images < {dim} feature dimensions: the "
+                      "covariance is rank-deficient and FID depends strongly on the number of images (use "
+                      "10,000+ images to compare with published numbers)")
     return distributed.reduce_stats(stats)
 
 
@@ -80,7 +83,7 @@ def load_stats_or_images(x, runner: FeatureRunner, name: str | None = None) -> G
     if isinstance(x, GaussianStats):
         return x
     if _is_path(x) and is_stats_file(x):
-        return GaussianStats.load(x)
+        return load_stats(x)
     return image_stats(runner.open(x, name), runner)
 
 
@@ -101,6 +104,7 @@ def check_compatible(a, b, force: bool = False) -> None:
     da = a.dim if isinstance(a, GaussianStats) else a.features.shape[1]
     db = b.dim if isinstance(b, GaussianStats) else b.features.shape[1]
     la, lb = _label(a), _label(b)
+    assume_protocol(a, b)  # a statistics file without metadata: say what is assumed, record it
     ma, mb = a.metadata, b.metadata
     if da != db:
         raise InputError(f"{la} has {da}-d statistics but {lb} has {db}-d; they cannot be compared")
@@ -141,8 +145,11 @@ def fid(a, b, *, force: bool = False, sqrtm: str = DEFAULTS.sqrtm, runner: Featu
     sa = load_stats_or_images(a, runner, name=None if _is_path(a) else "a")
     sb = load_stats_or_images(b, runner, name=None if _is_path(b) else "b")
     check_compatible(sa, sb, force)
-    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context())
-    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout")}
+    est = registry.get_metric("fid").compute(sa, sb, {"sqrtm": sqrtm}, registry.Context(runner.extraction.device))
+    meta = {k: sa.metadata.get(k, sb.metadata.get(k)) for k in (*COMPAT_KEYS, "layout", "tf32", "standard_weights")}
+    meta.update({f"protocol_assumed_{k}": x.metadata["protocol_assumed"] for k, x in (("a", sa), ("b", sb))
+                 if "protocol_assumed" in x.metadata})
+    meta.update(est.metadata)  # sqrtm_route (what ran), fid_raw (a rounding-level negative reported as 0)
     meta.update(a=sa.label, b=sb.label, sqrtm=sqrtm, skipped_a=sa.metadata.get("skipped", 0),
                 skipped_b=sb.metadata.get("skipped", 0), ganmetrics_version=__version__)
     return Result("fid", est.value, n={"a": sa.n or None, "b": sb.n or None}, metadata=meta)
@@ -178,7 +185,8 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     ``a`` is the reference (real) input, ``b`` the evaluated (generated) one; single-input
     metrics (the Inception Score) use ``b`` (``a`` when ``b`` is None). ``metrics``: names or
     groups of the registry (``fid``, ``is``, ``kid``, ``prdc``, ``precision``, ... and any
-    registered one). ``ci`` (e.g. 0.95) adds a bootstrap interval with ``n_boot`` resamples to
+    registered one). ``ci`` (e.g. 0.95) adds an interval for E[metric at these N] that contains the estimate
+    (``n_boot`` subsampling replicates; KID: closed form; docs/metrics.md) to
     every metric. ``a`` may be a statistics file / ``GaussianStats`` when every metric accepts
     statistics (FID). ``settings``: metric parameters (``splits``, ``kid_subsets``,
     ``kid_subset_size``, ``k_pr``, ``k_dc``, ``sqrtm``, any a registered metric declares) and
@@ -202,7 +210,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
             what = [s.name for s in specs if not s.stats_ok] or ["the interval"]
             raise InputError(f"{_label(a) if isinstance(a, GaussianStats) else a}: holds only statistics (mu, sigma); "
                              f"{', '.join(what)} needs the images")
-        fa = a if isinstance(a, GaussianStats) else GaussianStats.load(a)
+        fa = a if isinstance(a, GaussianStats) else load_stats(a)
     else:
         fa = extract_features(a, runner, cache)
     fb = extract_features(b, runner, cache) if b is not None else None
@@ -238,6 +246,9 @@ def _split_spaces(runner: FeatureRunner, fa, fb) -> list[tuple]:
 def _evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> list[Result]:
     if fb is not None:
         check_compatible(fa, fb, force)
+    for fs in (fa, fb):  # a set of copies: say so (k-NN metrics would measure rounding noise)
+        if isinstance(fs, FeatureSet):
+            warn_if_duplicate_dominated(fs.name, fs.features)
     for spec in specs:
         for role in spec.needs:
             for fs in (fb if fb is not None else fa, fa if spec.pair else None):
@@ -249,6 +260,9 @@ def _evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> l
 
     meta = {**(fb if fb is not None else fa).metadata, "seed": seed, "ganmetrics_version": __version__}
     meta.pop("source", None)
+    if isinstance(fa, GaussianStats) and "protocol_assumed" in fa.metadata:
+        meta["protocol_assumed_a"] = fa.metadata["protocol_assumed"]
+    meta.pop("protocol_assumed", None)
     if ci is not None:
         meta.update(ci=ci, n_boot=n_boot)
     results = []
@@ -262,14 +276,20 @@ def _evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> l
 
 
 def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed: int):
-    """The ``ci``-level bootstrap interval of one estimate (see ``metrics/bootstrap.py``)."""
+    """The ``ci``-level interval for E[metric at these N] around the estimate (see
+    ``metrics/bootstrap.py``): KID's closed-form jackknife interval, else the subsampling scheme
+    ``spec.interval`` ("two-size", "half" or "bootstrap") through ``est.replicate``."""
+    if spec.interval == "closed-form" and spec.name == "kid" and a is not None and b is not None:
+        return kid_interval(a.features, b.features, est.value, est.std, est.metadata.get("subsets", 1), ci)
     if est.replicate is None:
         return None
     sizes = []
     for side in est.sides:
         x = (a if spec.pair or b is None else b) if side == "a" else (b if b is not None else a)
         sizes.append(len(x))
-    return bootstrap_interval(est.replicate, sizes, n_boot, ci, seed)
+    scheme = spec.interval if spec.interval in ("two-size", "half", "bootstrap") else METHODS.get(spec.name, "half")
+    return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
+                              BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
 
 
 __all__ = ["fid", "compute_stats", "evaluate", "extract_features", "estimates", "check_compatible", "make_runner",

@@ -32,8 +32,8 @@ import torch
 from torch import nn
 
 from .errors import InputError
-from .inputs.sources import OUTPUT_RANGES, to_uint8
-from .io import atomic_write, check_writable, load_checkpoint, save_npz
+from .inputs.sources import INCOMPLETE_MARKER, OUTPUT_RANGES, to_uint8
+from .io import atomic_write, check_writable, load_checkpoint, save_npz, write_text
 from .train import data as datasets
 from .train.loop import TrainConfig, build_models
 
@@ -203,10 +203,16 @@ def save_samples(images: np.ndarray, out: str | os.PathLike) -> Path:
         save_npz(out, images=hwc)
         return out
     out.mkdir(parents=True, exist_ok=True)
+    # A run killed half-way must not leave a folder that reads as a complete, smaller sample:
+    # the marker says it is not, and every reader of image folders refuses it (sources.py).
+    marker = out / INCOMPLETE_MARKER
+    write_text(marker, f"ganmetrics sample: writing {len(hwc)} images; this folder is incomplete until this "
+                       "file is removed at the end of the run\n")
     width = max(6, len(str(len(hwc) - 1)))
     for i, img in enumerate(hwc):
         with atomic_write(out / f"{i:0{width}d}.png") as f:
             Image.fromarray(img).save(f, format="PNG")
+    marker.unlink()
     return out
 
 

@@ -4,16 +4,22 @@
 otherwise a fresh download (atomic, verified by the manifest's sha256). Entries without a
 published sha256 are fetched only with ``trust_first_use=True``, which records the hash seen in
 ``<cache>/refs/trusted.json``; a later file with another hash is refused.
+
+Manifest hardening: entry names must be plain file names (letters, digits, ``.``, ``_``, ``-``;
+no ``/`` or ``..``), since they name the cached file, and only ``https://`` URLs are accepted
+and fetched (a ``file://`` or ``http://`` URL would be copied in and, on first use, recorded as
+trusted).
 """
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 
-from .errors import DownloadError, InputError, ReferenceStatsError
+from .errors import DownloadError, InputError, ReferenceStatsError, display_name
 from .features.weights import cache_dir
 from .io import download, sha256_of, write_text
 from .preprocess import RESIZE_MODES
@@ -45,6 +51,8 @@ class Reference:
 
 
 REQUIRED = [f.name for f in fields(Reference) if f.name != "produced_by"]
+#: what a reference name may be: it becomes a file name in the cache folder
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def load_manifest(text: str | None = None) -> dict[str, Reference]:
@@ -63,6 +71,14 @@ def load_manifest(text: str | None = None) -> dict[str, Reference]:
         unknown = set(entry) - {f.name for f in fields(Reference)}
         if unknown:
             raise InputError(f"reference manifest entry {entry['name']}: unknown field(s) {', '.join(sorted(unknown))}")
+        name = entry["name"]
+        if not isinstance(name, str) or not SAFE_NAME.fullmatch(name) or ".." in name:
+            raise InputError(f"reference manifest entry {i}: name {display_name(repr(name))} is not a plain file name "
+                             "(letters, digits, '.', '_', '-'; no '/', no '..'), so it could write outside the cache")
+        url = entry["url"]
+        if not isinstance(url, str) or not url.lower().startswith("https://"):
+            raise InputError(f"reference manifest entry {name}: url {display_name(repr(url))} is not https; only "
+                             "https URLs are fetched (place a local file in the cache by hand instead)")
         if entry["name"] in out:
             raise InputError(f"reference manifest: duplicate name {entry['name']}")
         out[entry["name"]] = Reference(**{k: (str(v) if k == "resolution" else v) for k, v in entry.items()})
@@ -96,6 +112,11 @@ def resolve(name: str, trust_first_use: bool = False, manifest: dict[str, Refere
     """Local path of a verified copy of reference ``name``, downloading it if needed."""
     ref = lookup(name, manifest)
     path = refs_dir() / ref.filename
+    if not SAFE_NAME.fullmatch(ref.name) or ".." in ref.name or path.parent != refs_dir():
+        raise ReferenceStatsError(f"--ref {display_name(name)}: not a plain file name; refused")
+    if not ref.url.lower().startswith("https://"):
+        raise ReferenceStatsError(f"--ref {display_name(name)}: {display_name(ref.url)} is not an https URL; only https "
+                                  f"is fetched (place the file at {path} by hand)")
     expected = ref.sha256 or _trusted().get(name)
     if path.is_file():
         seen = sha256_of(path)
@@ -117,6 +138,17 @@ def resolve(name: str, trust_first_use: bool = False, manifest: dict[str, Refere
     return path
 
 
+def reference_for_sha256(sha: str, manifest: dict[str, Reference] | None = None) -> Reference | None:
+    """The known reference whose file has this sha256 (the manifest's hash, or the hash recorded
+    on first use), else None."""
+    manifest = manifest if manifest is not None else load_manifest()
+    trusted = _trusted()
+    for ref in manifest.values():
+        if sha and sha in (ref.sha256, trusted.get(ref.name)):
+            return ref
+    return None
+
+
 def load_reference(name: str, trust_first_use: bool = False) -> GaussianStats:
     """The reference's statistics, with the manifest's extractor and resize mode as metadata."""
     ref = lookup(name)
@@ -128,3 +160,21 @@ def load_reference(name: str, trust_first_use: bool = False) -> GaussianStats:
     stats.path = f"--ref {name}"
     stats.metadata.pop("weights_sha256", None)  # the TF original: no PyTorch weights file to compare
     return stats
+
+
+def known_metadata(path) -> dict:
+    """Metadata of a file without any: a known reference file (by sha256) gets its manifest
+    protocol; any other gets none (the protocol is then assumed by ``assume_protocol``)."""
+    try:
+        ref = reference_for_sha256(sha256_of(path))
+    except (OSError, InputError):
+        return {}
+    if ref is None:
+        return {}
+    return {"extractor": ref.extractor, "resize": ref.resize, "reference": ref.name,
+            "protocol_from": f"reference manifest ({ref.name}, recognised by sha256)"}
+
+
+def load_stats(path) -> GaussianStats:
+    """``GaussianStats.load``, recognising a known reference file without metadata by its sha256."""
+    return GaussianStats.load(path, identify=known_metadata)

@@ -4,8 +4,8 @@
   held-out critic estimate of W and the discriminator estimate of JS. W tracks |θ| while JS sits
   at log 2 and KL is infinite away from θ = 0.
 * ``critic_vs_discriminator``: Figure 2: two 1-D Gaussians; a GAN discriminator trained to
-  optimality saturates (its gradient vanishes away from the overlap) while the WGAN-GP critic
-  stays close to linear with a usable gradient everywhere.
+  optimality saturates (its gradient vanishes at the modes) while the WGAN-GP critic is linear
+  with gradient norm ≈ 1 between the modes and its estimate matches the exact W1.
 """
 from __future__ import annotations
 
@@ -63,17 +63,40 @@ def plot_distances(df: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def critic_vs_discriminator(mu: float = 4.0, sigma: float = 0.5, n: int = 2000, steps: int = 3000,
-                            seed: int = 0) -> pd.DataFrame:
+def critic_vs_discriminator(mu: float = 4.0, sigma: float = 0.5, n: int = 1000, steps: int = 500,
+                            seed: int = 0, hidden: int = 32, depth: int = 2, lr: float = 3e-3,
+                            gp_lambda: float = 100.0, disc_lr: float = 5e-3, batch_size: int = 128) -> pd.DataFrame:
     """Critic and discriminator trained on N(-mu/2, σ²) (real) vs N(mu/2, σ²) (fake), over a grid,
-    with their gradients and the optimal discriminator p/(p+q)."""
+    with their gradients and the optimal discriminator p/(p+q).
+
+    The exact W1 of two equal-variance Gaussians is their mean gap ``mu``. Both networks are
+    ReLU MLPs (``hidden`` x ``depth``) trained for ``steps`` Adam steps. The gradient penalty is
+    λ = 100, not the paper's 10: in this 1-D problem the penalised objective
+    W·g - λ(g - 1)² for a critic of slope g peaks at g = 1 + W/(2λ), so λ = 10 settles at slope
+    1.2 and overestimates W1 by 20% (measured: 4.8 for 4), while λ = 100 gives 1.02.
+
+    Returns the grid as a DataFrame; ``df.attrs`` holds the summary the title and the test use:
+    ``w1_exact``, ``w1_critic`` (held-out), ``critic_grad_min/max`` (|f'| on [-mu/2, mu/2]),
+    ``discriminator_grad_at_modes`` (max |D'| at ±mu/2).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a 1-D toy: one thread is fastest, many thrash on a busy machine
+    try:
+        return _critic_vs_discriminator(mu, sigma, n, steps, seed, hidden, depth, lr, gp_lambda, disc_lr, batch_size)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _critic_vs_discriminator(mu, sigma, n, steps, seed, hidden, depth, lr, gp_lambda, disc_lr, batch_size):
     rng = np.random.default_rng(seed)
     real = rng.normal(-mu / 2, sigma, (n, 1))
     fake = rng.normal(mu / 2, sigma, (n, 1))
-    torch.manual_seed(seed)
-    critic_net, disc_net = mlp(1), mlp(1)
-    wasserstein_critic(real, fake, steps=steps, seed=seed, critic=critic_net, patience=10 ** 9)
-    js_discriminator(real, fake, steps=steps, seed=seed, discriminator=disc_net)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        critic_net, disc_net = mlp(1, hidden, depth), mlp(1, hidden, depth)
+    est = wasserstein_critic(real, fake, steps=steps, seed=seed, critic=critic_net, patience=10 ** 9, lr=lr,
+                             gp_lambda=gp_lambda, batch_size=batch_size)
+    js_discriminator(real, fake, steps=steps, seed=seed, discriminator=disc_net, lr=disc_lr, batch_size=batch_size)
     grid = torch.linspace(-mu * 1.5, mu * 1.5, 301)[:, None].requires_grad_(True)
     f = critic_net(grid)
     d = torch.sigmoid(disc_net(grid))
@@ -84,26 +107,45 @@ def critic_vs_discriminator(mu: float = 4.0, sigma: float = 0.5, n: int = 2000, 
     q = np.exp(-((x - mu / 2) ** 2) / (2 * sigma ** 2))
     with np.errstate(invalid="ignore"):
         d_opt = np.where(p + q > 0, p / (p + q), np.nan)
-    return pd.DataFrame({"x": x, "critic": f.detach().numpy().ravel(), "critic_grad": df.numpy().ravel(),
-                         "discriminator": d.detach().numpy().ravel(), "discriminator_grad": dd.numpy().ravel(),
-                         "discriminator_optimal": d_opt})
+    out = pd.DataFrame({"x": x, "critic": f.detach().numpy().ravel(), "critic_grad": df.numpy().ravel(),
+                        "discriminator": d.detach().numpy().ravel(), "discriminator_grad": dd.numpy().ravel(),
+                        "discriminator_optimal": d_opt})
+    between = np.abs(out.critic_grad[np.abs(out.x) <= mu / 2 + 1e-6])
+    modes = torch.tensor([[-mu / 2], [mu / 2]]).requires_grad_(True)
+    (dm,) = torch.autograd.grad(torch.sigmoid(disc_net(modes)).sum(), modes)
+    out.attrs.update(w1_exact=float(mu), w1_critic=float(est.value), critic_grad_min=float(between.min()),
+                     critic_grad_max=float(between.max()), discriminator_grad_at_modes=float(dm.abs().max()))
+    return out
 
 
 def plot_critic_vs_discriminator(df: pd.DataFrame, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(10, 4))
+    s = df.attrs
+    mu = float(-df.x.min() / 1.5)
+    fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"wspace": 0.35})
     ax.plot(df.x, df.discriminator, label="GAN discriminator D(x)")
     ax.plot(df.x, df.discriminator_optimal, "k:", label="optimal D* = p / (p + q)")
-    ax.plot(df.x, (df.critic - df.critic.min()) / (df.critic.max() - df.critic.min()), label="WGAN-GP critic (rescaled)")
-    ax.set(xlabel="x", title="Discriminator saturates, critic stays linear")
-    ax_g.semilogy(df.x, df.discriminator_grad.abs() + 1e-12, label="|dD/dx|")
+    ax2 = ax.twinx()
+    ax2.plot(df.x, df.critic, color="C2", label="WGAN-GP critic f(x) (right axis)")
+    ax2.set_ylabel("critic f(x)")
+    for m in (-mu / 2, mu / 2):
+        ax.axvline(m, color="gray", lw=0.5)
+    ax.set(xlabel="x", ylabel="D(x)",
+           title=f"D saturates; the critic is linear between the modes\n"
+                 f"critic W1 {s.get('w1_critic', float('nan')):.2f} vs exact {s.get('w1_exact', float('nan')):.2f}")
+    lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=8, loc="center left")
+    ax_g.semilogy(df.x, df.discriminator_grad.abs() + 1e-12, label="|dD/dx| (discriminator)")
     ax_g.semilogy(df.x, df.critic_grad.abs() + 1e-12, label="|df/dx| (critic)")
-    ax_g.set(xlabel="x", title="Gradients: vanishing vs clean")
-    for a in (ax, ax_g):
-        a.legend(fontsize=8)
-    fig.suptitle("Two Gaussians: GAN discriminator vs WGAN critic (Arjovsky et al. 2017, Figure 2)")
+    ax_g.axvspan(-mu / 2, mu / 2, color="gray", alpha=0.1, label="between the modes")
+    g_lo, g_hi = s.get("critic_grad_min", float("nan")), s.get("critic_grad_max", float("nan"))
+    ax_g.set(xlabel="x", title=f"Gradients: |df/dx| in [{g_lo:.2f}, {g_hi:.2f}] between the modes;\n"
+                               f"|dD/dx| at the modes {s.get('discriminator_grad_at_modes', float('nan')):.1e}")
+    ax_g.legend(fontsize=8)
+    fig.suptitle("Two Gaussians N(∓2, 0.5²): GAN discriminator vs WGAN-GP critic (Arjovsky et al. 2017, Figure 2)",
+                 y=1.06)
     _save(fig, path)
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .errors import InputError
+from .errors import InputError, display_name
 from .io import load_npz, save_npz
 
 
@@ -101,10 +102,15 @@ class GaussianStats:
         mu = np.asarray(mu, dtype=np.float64)
         sigma = np.asarray(sigma, dtype=np.float64)
         if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
-            raise InputError(f"{name}: mu must be a vector and sigma a square matrix of the same size, "
+            raise InputError(f"{display_name(name)}: mu must be a vector and sigma a square matrix of the same size, "
                              f"got {mu.shape} and {sigma.shape}")
         if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-            raise InputError(f"{name}: mu or sigma contains NaN or infinite values")
+            raise InputError(f"{display_name(name)}: mu or sigma contains NaN or infinite values")
+        for key, arr in (("mu", mu), ("sigma", sigma)):
+            big = float(np.abs(arr).max()) if arr.size else 0.0
+            if big > MAX_MAGNITUDE:
+                raise InputError(f"{display_name(name)}: {key} has values up to {big:.3g}, beyond {MAX_MAGNITUDE:.0e}: "
+                                 "the FID of such statistics overflows float64; these are not feature statistics")
         check_covariance(sigma, name)
         stats = cls(mu.shape[0], metadata)
         if n is None or n < 2:
@@ -121,29 +127,85 @@ class GaussianStats:
                  metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "GaussianStats":
+    def load(cls, path: str | os.PathLike, identify=None) -> "GaussianStats":
+        """Read a statistics ``.npz`` (ours, TTUR's, pytorch-fid's, clean-fid's). ``identify``:
+        an optional ``path -> metadata`` lookup for a file without metadata (``refs.load_stats``
+        passes the reference manifest's, by sha256). Raises ``InputError`` naming the file."""
         data = load_npz(path)
         if "mu" not in data or "sigma" not in data:
-            raise InputError(f"{path}: not a statistics file (no 'mu' and 'sigma' arrays; found {sorted(data)})")
+            raise InputError(f"{display_name(path)}: not a statistics file (no 'mu' and 'sigma' arrays; found {sorted(data)})")
         for key in ("mu", "sigma"):
             if data[key].dtype.kind not in "iuf":
-                raise InputError(f"{path}: '{key}' must be numeric, found dtype {data[key].dtype}")
+                raise InputError(f"{display_name(path)}: '{key}' must be numeric, found dtype {data[key].dtype}")
         metadata = {}
         if "metadata" in data:
             try:
                 metadata = json.loads(str(data["metadata"]))
             except ValueError:
-                raise InputError(f"{path}: unreadable metadata") from None
+                raise InputError(f"{display_name(path)}: unreadable metadata") from None
             if not isinstance(metadata, dict):
-                raise InputError(f"{path}: metadata must be a JSON object")
+                raise InputError(f"{display_name(path)}: metadata must be a JSON object")
         n = None
         if "n" in data:
             if data["n"].size != 1 or data["n"].dtype.kind not in "iu" or int(data["n"]) < 0:
-                raise InputError(f"{path}: 'n' must be a non-negative integer, found {data['n']!r}")
+                raise InputError(f"{display_name(path)}: 'n' must be a non-negative integer, found {data['n']!r}")
             n = int(data["n"])
+        if not metadata and identify is not None:  # e.g. refs.known_metadata: a known file by sha256
+            metadata = identify(path)
         stats = cls.from_moments(data["mu"], data["sigma"], n, metadata, name=str(path))
         stats.path = str(path)
+        check_from_declared_network(stats)
         return stats
+
+
+#: larger |mu| or |sigma| entries make FID's squares and matrix products overflow float64
+#: (1e100^2 * 2048 is still finite; 1e200^2 is not); real feature statistics are below 1e4
+MAX_MAGNITUDE = 1e100
+
+#: networks whose features are non-negative (pool3 averages post-ReLU activations)
+NON_NEGATIVE_FEATURES = {"inception-v3-fid": 2048}
+
+
+def check_from_declared_network(stats: "GaussianStats", tol: float = 1e-6) -> None:
+    """Refuse statistics that cannot come from the network they declare (or, without metadata,
+    the default one): the FID Inception's pool3 averages post-ReLU activations, so every mean
+    is >= 0. A negative mean means another network or layer (e.g. pre-activation features),
+    whose FID against pool3 statistics would be large and meaningless."""
+    from .features import DEFAULT_EXTRACTOR
+    extractor = stats.metadata.get("extractor") or DEFAULT_EXTRACTOR
+    if NON_NEGATIVE_FEATURES.get(extractor) != stats.dim:
+        return
+    mu = stats.mu
+    j = int(np.argmin(mu))
+    if mu[j] < -tol * max(float(np.abs(mu).max()), 1.0):
+        said = "declares" if stats.metadata.get("extractor") else "is assumed to come from (no metadata)"
+        raise InputError(f"{display_name(stats.label)}: mean of feature {j} is {mu[j]:.4g} < 0, but the file {said} "
+                         f"{extractor} pool3, whose features are post-ReLU averages (>= 0); it was made with another "
+                         "network or layer")
+
+
+PROTOCOL_KEYS = ("extractor", "resize")
+
+
+def assume_protocol(a: "GaussianStats", b: "GaussianStats") -> None:
+    """Statistics without metadata (pytorch-fid's or TTUR's ``mu``/``sigma`` files) are never
+    silently taken to match: say in one line which protocol is assumed and how to choose
+    another, and record it in their metadata (``protocol_assumed``, carried into the Result)."""
+    for x, other in ((a, b), (b, a)):
+        if any(x.metadata.get(k) is not None for k in PROTOCOL_KEYS) or "protocol_assumed" in x.metadata:
+            continue
+        if all(other.metadata.get(k) is None for k in PROTOCOL_KEYS):
+            assumed = "the same network and resize as " + display_name(other.label)
+            x.metadata["protocol_assumed"] = "same as the other input (neither says)"
+        else:
+            extractor, resize = other.metadata.get("extractor"), other.metadata.get("resize")
+            assumed = f"{extractor} with resize={resize}, like {display_name(other.label)}"
+            x.metadata["protocol_assumed"] = f"extractor={extractor}, resize={resize}"
+            x.metadata.setdefault("extractor", extractor)
+            x.metadata.setdefault("resize", resize)
+        warnings.warn(f"{display_name(x.label)}: statistics without metadata; assuming {assumed}. If the file was "
+                      "made with pytorch-fid pass --resize pytorch-fid, with TTUR --resize tf1; or recompute it with "
+                      "'ganmetrics stats'")
 
 
 def check_covariance(sigma: np.ndarray, name: str, tol: float = 1e-6) -> None:
@@ -152,10 +214,10 @@ def check_covariance(sigma: np.ndarray, name: str, tol: float = 1e-6) -> None:
     scale = float(np.abs(sigma).max()) or 1.0
     asym = float(np.abs(sigma - sigma.T).max())
     if asym > tol * scale:
-        raise InputError(f"{name}: sigma is not symmetric (largest |sigma - sigma^T| = {asym:.3g})")
+        raise InputError(f"{display_name(name)}: sigma is not symmetric (largest |sigma - sigma^T| = {asym:.3g})")
     eig = np.linalg.eigvalsh(sigma)
     if eig[0] < -tol * max(eig[-1], 0.0) - 1e-300:
-        raise InputError(f"{name}: sigma is not positive semi-definite (smallest eigenvalue {eig[0]:.3g}, "
+        raise InputError(f"{display_name(name)}: sigma is not positive semi-definite (smallest eigenvalue {eig[0]:.3g}, "
                          f"largest {eig[-1]:.3g})")
 
 

@@ -56,9 +56,12 @@ class _ImageMetric:
         return distributed.gather_rows(mine)
 
 
-def _extraction(weights, device, resize, batch_size, channels_last, features=DEFAULTS.features) -> Extraction:
+def _extraction(weights, device, resize, batch_size, channels_last, features=DEFAULTS.features,
+                tf32: bool = False) -> Extraction:
+    # every forward pass runs in full float32 unless tf32=True, and the training loop's own
+    # precision settings (e.g. TF32 for the generator) are restored after it (features/precision.py)
     return Extraction(features=features, weights=weights, device=device, resize=resize, batch_size=batch_size,
-                      channels_last=channels_last)
+                      channels_last=channels_last, tf32=tf32)
 
 
 class FID(_ImageMetric):
@@ -67,8 +70,8 @@ class FID(_ImageMetric):
 
     def __init__(self, reference=None, weights=None, device="auto", resize=DEFAULTS.resize,
                  batch_size=DEFAULTS.batch_size, sqrtm: str = DEFAULTS.sqrtm, channels_last: bool = True,
-                 features: str = DEFAULTS.features):
-        super().__init__(_extraction(weights, device, resize, batch_size, channels_last, features))
+                 features: str = DEFAULTS.features, tf32: bool = False):
+        super().__init__(_extraction(weights, device, resize, batch_size, channels_last, features, tf32))
         self.sqrtm = sqrtm
         self._reference = None if reference is None else load_stats_or_images(reference, self._runner)
         self.reset()
@@ -90,8 +93,10 @@ class FID(_ImageMetric):
         fake = self._synced(self._stats[False])
         if fake.n == 0 or (self._reference is None and real.n == 0):  # global counts: every rank raises alike
             raise InputError("FID.compute() needs real images (or a reference) and generated images")
-        est = registry.get_metric("fid").compute(real, fake, {"sqrtm": self.sqrtm}, registry.Context())
-        return Result("fid", est.value, {"a": real.n or None, "b": fake.n}, metadata={**self._meta(), "sqrtm": self.sqrtm})
+        est = registry.get_metric("fid").compute(real, fake, {"sqrtm": self.sqrtm},
+                                                 registry.Context(device=self._runner.extractor.device))
+        return Result("fid", est.value, {"a": real.n or None, "b": fake.n},
+                      metadata={**self._meta(), "sqrtm": self.sqrtm, **est.metadata})
 
     def _synced(self, stats: GaussianStats | None) -> GaussianStats:
         """The sums of every rank (a rank that saw no images contributes zeros; see _gathered)."""
@@ -110,8 +115,8 @@ class StreamingMetric(_ImageMetric):
 
     def __init__(self, metric: str, weights=None, device="auto", resize=DEFAULTS.resize,
                  batch_size=DEFAULTS.batch_size, channels_last: bool = True, features: str = DEFAULTS.features,
-                 **params):
-        super().__init__(_extraction(weights, device, resize, batch_size, channels_last, features))
+                 tf32: bool = False, **params):
+        super().__init__(_extraction(weights, device, resize, batch_size, channels_last, features, tf32))
         self.spec = registry.get_metric(metric)
         defaults = {**self.spec.params}
         unknown = [k for k in params if k not in defaults]
@@ -154,9 +159,14 @@ class InceptionScore(StreamingMetric):
     """Inception Score of the images passed to ``update`` (original-code definition, see metrics)."""
 
     def __init__(self, splits: int = DEFAULTS.splits, weights=None, device="auto", resize=DEFAULTS.resize,
-                 batch_size=DEFAULTS.batch_size, channels_last: bool = True):
-        super().__init__("is", weights, device, resize, batch_size, channels_last, splits=splits)
-        self.splits = splits
+                 batch_size=DEFAULTS.batch_size, channels_last: bool = True, tf32: bool = False,
+                 order: str = DEFAULTS.is_order, seed: int = DEFAULTS.seed):
+        super().__init__("is", weights, device, resize, batch_size, channels_last, tf32=tf32, splits=splits,
+                         is_order=order, seed=seed)
+        self.splits, self.order, self.seed = splits, order, seed
+
+    def _extra_meta(self) -> dict:
+        return {"seed": self.seed}
 
 
 class KID(StreamingMetric):
@@ -164,8 +174,8 @@ class KID(StreamingMetric):
 
     def __init__(self, subsets: int = DEFAULTS.kid_subsets, subset_size: int = DEFAULTS.kid_subset_size,
                  seed: int = DEFAULTS.seed, weights=None, device="auto", resize=DEFAULTS.resize,
-                 batch_size=DEFAULTS.batch_size, channels_last: bool = True):
-        super().__init__("kid", weights, device, resize, batch_size, channels_last, kid_subsets=subsets,
+                 batch_size=DEFAULTS.batch_size, channels_last: bool = True, tf32: bool = False):
+        super().__init__("kid", weights, device, resize, batch_size, channels_last, tf32=tf32, kid_subsets=subsets,
                          kid_subset_size=subset_size, seed=seed)
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
 

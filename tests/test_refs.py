@@ -16,10 +16,10 @@ def test_manifest_parses_with_required_fields_and_unique_names():
     manifest = refs.load_manifest()
     assert "cifar10-train" in manifest and len(manifest) >= 8
     for r in manifest.values():
-        assert r.url.startswith(("http://", "https://")) and r.resize in ("tf1", "pytorch-fid", "clean-fid")
+        assert r.url.startswith("https://") and r.resize in ("tf1", "pytorch-fid", "clean-fid")
         assert r.sha256 == "" or len(r.sha256) == 64
     with pytest.raises(InputError, match="duplicate"):
-        entry = ENTRY.format(name="x", resize="tf1", url="http://h/x.npz", sha="")
+        entry = ENTRY.format(name="x", resize="tf1", url="https://h/x.npz", sha="")
         refs.load_manifest("[[stats]]\n" + entry + "[[stats]]\n" + entry)
     with pytest.raises(InputError, match="missing url"):
         refs.load_manifest('[[stats]]\nname = "y"\ndataset = "d"\nsplit = "s"\nresolution = "1"\nn = 1\n'
@@ -41,19 +41,24 @@ sha256 = "{sha}"
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
-    """A stats file served by URL (file://) and a manifest that points at it."""
+    """A stats file served by an https URL (answered from a local file) and a manifest that points at it."""
+    import urllib.request
     stats = GaussianStats.from_moments(np.zeros(2048), np.eye(2048), n=20)
     path = tmp_path / "served" / "toy.npz"
     path.parent.mkdir()
     stats.save(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    url = "https://refs.example.test/toy.npz"
+    real_urlopen = urllib.request.urlopen
+    monkeypatch.setattr(urllib.request, "urlopen", lambda u, *a, **k: real_urlopen(path.as_uri() if u == url else u,
+                                                                                   *a, **k))
     text = "".join("[[stats]]\n" + ENTRY.format(**e) for e in [
-        dict(name="toy", resize="tf1", url=path.as_uri(), sha=sha),
-        dict(name="toy-bad-hash", resize="tf1", url=path.as_uri(), sha="0" * 64),
-        dict(name="toy-unhashed", resize="tf1", url=path.as_uri(), sha=""),
-        dict(name="toy-pt", resize="pytorch-fid", url=path.as_uri(), sha=sha),
-        dict(name="toy-offline", resize="tf1", url="http://127.0.0.1:9/toy.npz", sha=sha),
-        dict(name="toy-clean", resize="clean-fid", url=path.as_uri(), sha=sha)])
+        dict(name="toy", resize="tf1", url=url, sha=sha),
+        dict(name="toy-bad-hash", resize="tf1", url=url, sha="0" * 64),
+        dict(name="toy-unhashed", resize="tf1", url=url, sha=""),
+        dict(name="toy-pt", resize="pytorch-fid", url=url, sha=sha),
+        dict(name="toy-offline", resize="tf1", url="https://127.0.0.1:9/toy.npz", sha=sha),
+        dict(name="toy-clean", resize="clean-fid", url=url, sha=sha)])
     manifest = refs.load_manifest(text)
     monkeypatch.setattr(refs, "load_manifest", lambda text=None: manifest)
     return path, sha

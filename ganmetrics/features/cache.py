@@ -1,8 +1,8 @@
 """The feature cache: one ``.npz`` per (input content, feature space), under
 ``$GANMETRICS_CACHE/features`` (default ``~/.cache/ganmetrics/features``).
 
-The key hashes the input's fingerprint (folders: each file's relative path, size and mtime;
-arrays: their bytes), the extractor's metadata (network, weights sha256, preprocessing, layout)
+The key hashes the input's content (folders: each file's relative path and bytes; arrays:
+their bytes), the extractor's metadata (network, weights sha256, preprocessing, layout)
 and the cache format version, so a changed folder, weights file or preprocessing never returns
 stale features. Files are written atomically; an unreadable cache file is a miss.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..inputs.sources import ImageSource
+from ..inputs.sources import ImageSource, content_fingerprint
 from ..io import load_npz, save_npz
 from .weights import cache_dir
 
@@ -22,16 +22,9 @@ VERSION = 2  # 2: outputs stored by role (features, logits) for any network
 
 
 def fingerprint(source: ImageSource, x) -> str:
-    """What identifies an input's content cheaply: file names, sizes and mtimes, or array bytes."""
-    h = hashlib.sha256()
-    if source.files is not None:
-        root = Path(x)
-        for f in source.files:
-            st = f.stat()
-            h.update(f"{f.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    else:
-        h.update(np.ascontiguousarray(source.array).data)
-    return h.hexdigest()
+    """What identifies an input's content: every file's relative name and bytes (BLAKE2b, see
+    ``inputs.sources.content_fingerprint``), or the array's bytes."""
+    return content_fingerprint(source, x if source.files is not None else None)
 
 
 def path_for(source: ImageSource, x, extractor_metadata: dict) -> Path:

@@ -32,7 +32,7 @@ from ..config import DEFAULTS, resolve_device
 from ..errors import WeightsError
 from ..preprocess import INCEPTION_SIZE, check_mode, preprocess
 from .base import Extractor
-from .weights import find_weights, sha256_of
+from .weights import WEIGHTS_SHA256, check_weights, find_weights, sha256_of
 
 NUM_CLASSES = 1008
 POOL3_DIM = 2048
@@ -234,6 +234,11 @@ class InceptionExtractor(Extractor):
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         return preprocess(images, self.preprocessing)
 
+    def metadata(self) -> dict:
+        """The base metadata plus ``standard_weights``: whether these are the published FID
+        weights (sha256 6726825d...), i.e. whether the FID is comparable with published numbers."""
+        return {**super().metadata(), "standard_weights": self.weights_sha256 == WEIGHTS_SHA256}
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         pool3, logits = self.model(x)
         return {"pool3": pool3, "logits": logits, "logits_unbiased": pool3 @ self.model.fc.weight.T}
@@ -259,6 +264,7 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
         raise WeightsError(f"{path}: not a loadable weights file ({first[:200]})") from None
     if not isinstance(state, dict):
         raise WeightsError(f"{path}: expected a state dict, found {type(state).__name__}")
+    check_weights(path, state, sha)  # NaN/inf tensors named; non-standard weights announced once
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

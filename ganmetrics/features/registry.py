@@ -95,6 +95,7 @@ def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
                          "Extractor (wrap a torch module with ganmetrics.features.base.ModuleExtractor)")
     if "features" not in ext.roles:
         raise InputError(f"--features {extraction.features}: the extractor declares no 'features' output")
+    ext.tf32 = extraction.tf32  # every extractor: full float32 unless asked (base.Extractor.__call__)
     return ext
 
 

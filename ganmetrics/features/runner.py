@@ -123,6 +123,10 @@ class FeatureSet:
         return self.outputs["features"]
 
     @property
+    def label(self) -> str:
+        return self.name
+
+    @property
     def logits(self) -> np.ndarray:
         if "logits" not in self.outputs:
             raise InputError(f"{self.name}: the features {self.metadata.get('extractor')!r} have no class logits "

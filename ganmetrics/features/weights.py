@@ -12,16 +12,20 @@ For the Inception weights (``find_weights``), and the same for every network:
    written atomically (a failed or wrong download leaves nothing behind).
 
 Files given explicitly (1, 2) are not required to carry the standard hash (fine-tuned or test
-weights are legitimate); their sha256 is recorded in every result so the difference shows.
+weights are legitimate), nor is a file placed in the cache by hand; but any file whose sha256 is
+not the standard one is named in a one-line warning (its FIDs are not comparable with published
+ones), and every result records ``weights_sha256`` and ``standard_weights: false``. Weights that
+contain NaN or infinite values are refused, naming the file and the tensor.
 """
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DownloadError, WeightsError
+from ..errors import DownloadError, WeightsError, display_name
 from ..io import download, sha256_of  # noqa: F401  (sha256_of is part of this module's API)
 from ..io import download as _download
 
@@ -62,6 +66,24 @@ def find_weights(explicit: str | os.PathLike | None = None, download: bool = Tru
         raise WeightsError(f"Inception weights not found; {how_to_provide()}")
     download_file(WEIGHTS_URL, cached, WEIGHTS_SHA256)
     return cached
+
+
+_warned: set[str] = set()
+
+
+def check_weights(path, state: dict, sha: str) -> None:
+    """Refuse weights with NaN or infinite values (naming the file and tensor: otherwise they
+    surface later as "features contain NaN"); warn once per file when they are not the
+    standard file (sha256 differs from pytorch-fid's published one)."""
+    import torch
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all():
+            raise WeightsError(f"{display_name(path)}: weights contain NaN or infinite values (tensor {key}); "
+                               "the file is corrupt")
+    if sha != WEIGHTS_SHA256 and str(path) not in _warned:
+        _warned.add(str(path))
+        warnings.warn(f"{display_name(path)}: not the standard FID Inception weights (sha256 {sha[:8]}..., standard "
+                      f"{WEIGHTS_SHA256[:8]}...); its FIDs are comparable only with results made with the same file")
 
 
 def download_file(url: str, dest: Path, sha256: str) -> None:

@@ -144,15 +144,19 @@ def _plateaued(history, patience: int, tol: float) -> bool:
 def wasserstein_critic(x, y, method: str = "gp", steps: int = 3000, batch_size: int = 256, seed: int = 0,
                        holdout: float = 0.5, eval_every: int = 100, patience: int = 5, tol: float = 0.01,
                        critic: nn.Module | None = None, ci: float | None = None, n_boot: int = 1000,
-                       device: str = "cpu", gp_lambda: float = 10.0, clip: float = 0.01) -> CriticEstimate:
-    """Held-out critic estimate of W1(P_x, P_y). See the module docstring for the method."""
+                       device: str = "cpu", gp_lambda: float = 10.0, clip: float = 0.01,
+                       lr: float | None = None) -> CriticEstimate:
+    """Held-out critic estimate of W1(P_x, P_y). See the module docstring for the method.
+
+    ``lr``: the optimiser's learning rate; None is the paper's (1e-4 for gp, 5e-5 for clip).
+    """
     if method not in ("gp", "clip"):
         raise InputError(f"method={method!r}: use 'gp' (gradient penalty) or 'clip' (weight clipping)")
     g, f, (x_tr, x_te, y_tr, y_te), dev = _setup(x, y, holdout, seed, device, critic)
     if method == "gp":
-        opt = torch.optim.Adam(f.parameters(), lr=1e-4, betas=(0.0, 0.9))
+        opt = torch.optim.Adam(f.parameters(), lr=lr or 1e-4, betas=(0.0, 0.9))
     else:
-        opt = torch.optim.RMSprop(f.parameters(), lr=5e-5)
+        opt = torch.optim.RMSprop(f.parameters(), lr=lr or 5e-5)
 
     def held_out() -> float:
         with torch.no_grad():

@@ -48,9 +48,12 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3, gamma: float | 
 
 def kid(feats_a, feats_b, subsets: int = 100, subset_size: int = 1000, degree: int = 3,
         gamma: float | None = None, coef0: float = 1.0, seed: int = DEFAULT_SEED,
-        ids_a: np.ndarray | None = None, ids_b: np.ndarray | None = None) -> tuple[float, float]:
+        ids_a: np.ndarray | None = None, ids_b: np.ndarray | None = None) -> tuple[float, float | None]:
     """KID mean and std over subsets. ``subset_size`` is capped at the smaller sample (with a warning).
 
+    The std is None when a subset is a whole sample (a sample has at most ``subset_size`` rows):
+    the subsets then only reshuffle rows (or redraw the other sample alone), so their spread
+    says nothing about the sampling variability (it is exactly 0 when both are covered).
     ``ids_a`` / ``ids_b``: see ``mmd2_unbiased`` (used by the bootstrap).
     """
     a, b = as_feature_pair(feats_a, feats_b, min_samples=2)
@@ -66,4 +69,5 @@ def kid(feats_a, feats_b, subsets: int = 100, subset_size: int = 1000, degree: i
         ib = rng.choice(len(b), m, replace=False)
         values[i] = mmd2_unbiased(a[ia], b[ib], degree, gamma, coef0,
                                   None if ids_a is None else ids_a[ia], None if ids_b is None else ids_b[ib])
-    return float(values.mean()), float(values.std())
+    covered = m >= len(a) or m >= len(b)
+    return float(values.mean()), None if covered else float(values.std())

@@ -22,7 +22,8 @@ from ..config import DEFAULTS
 from ..errors import InputError
 from ..stats import GaussianStats
 from .frechet import METHODS as SQRTM_METHODS
-from .frechet import frechet_distance, frechet_distance_features, frechet_distance_to_features
+from .frechet import (frechet_distance_info, frechet_distance_of_features_info, frechet_distance_to_features,
+                      frechet_distance_to_features_info)
 from .inception_score import inception_score
 from .kid import kid
 from .mmd import CMMD_SIGMA, cmmd
@@ -65,7 +66,7 @@ class MetricSpec:
     lower_is_better: bool = True
     decimals: int = 4
     group: str | None = None                 # e.g. "prdc"
-    interval: str = "percentile"             # how metrics/bootstrap.py resamples it
+    interval: str = "half"                   # metrics/bootstrap.py: "two-size", "half", "bootstrap", "closed-form"
     description: str = ""
 
     def fmt(self, v: float) -> str:
@@ -155,13 +156,22 @@ def fmt(name: str, v: float) -> str:
 
 
 def fid_of_features(x1: np.ndarray, x2: np.ndarray) -> float:
-    """FID of two feature matrices by the cheaper exact route: the N1 x N2 nuclear-norm form
-    while both sample counts are below the dimension (bootstraps of small sets), else the
-    d x d covariances."""
-    if max(len(x1), len(x2)) <= x1.shape[1]:
-        return frechet_distance_features(x1, x2)
-    s1, s2 = GaussianStats(x1.shape[1]).update(x1), GaussianStats(x2.shape[1]).update(x2)
-    return frechet_distance(s1.mu, s1.sigma, s2.mu, s2.sigma)
+    """FID of two feature matrices by the cheapest exact route (see
+    ``frechet_distance_of_features_info``): the small-sample forms while a set has at most d
+    rows (bootstraps of small sets), else the d x d covariances."""
+    return frechet_distance_of_features_info(x1, x2)[0]
+
+
+def _gpu(ctx) -> Any:
+    """The Context's device when it is a GPU (the Fréchet step then runs there in float64)."""
+    import torch
+    if not torch.cuda.is_available():
+        return None
+    try:
+        dev = torch.device("cuda" if str(ctx.device) == "auto" else ctx.device)
+    except (RuntimeError, TypeError):
+        return None
+    return dev if dev.type == "cuda" else None
 
 
 def _stats_of(x) -> GaussianStats:
@@ -172,33 +182,46 @@ def _stats_of(x) -> GaussianStats:
 
 def _fid(a, b, params, ctx) -> Estimate:
     """FID (Heusel et al. 2017, eq. 6): ||mu_a - mu_b||² + Tr(Σa + Σb - 2 (Σa Σb)^½).
-    ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``)."""
-    sqrtm = params["sqrtm"]
-    if sqrtm == "features":
+    ``sqrtm="features"``: the exact route on the feature matrices (``fid_of_features``); the
+    default ``"auto"`` takes it too when a feature matrix at hand has at most d rows (its
+    covariance is singular). The metadata records ``sqrtm_route`` (what ran) and ``fid_raw``, the
+    value before a rounding-level negative is reported as 0 (equal to the value otherwise; see
+    ``frechet_distance_info``)."""
+    sqrtm, device = params["sqrtm"], _gpu(ctx)
+    feats_b = not isinstance(b, GaussianStats)
+    small = feats_b and (len(b.features) <= b.features.shape[1] or
+                         (not isinstance(a, GaussianStats) and len(a.features) <= a.features.shape[1]))
+    if sqrtm == "features" or (sqrtm == DEFAULTS.sqrtm and small):
         if isinstance(a, GaussianStats):
-            value = frechet_distance_to_features(a.mu, a.sigma, b.features.astype(np.float64))
+            value, info = frechet_distance_to_features_info(a.mu, a.sigma, b.features.astype(np.float64), device)
         else:
-            value = fid_of_features(a.features.astype(np.float64), b.features.astype(np.float64))
+            value, info = frechet_distance_of_features_info(a.features.astype(np.float64),
+                                                            b.features.astype(np.float64), device)
     else:
         sa, sb = _stats_of(a), _stats_of(b)
-        value = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm)
+        value, info = frechet_distance_info(sa.mu, sa.sigma, sb.mu, sb.sigma, method=sqrtm, n1=sa.n or None,
+                                            n2=sb.n or None, device=device)
+    info = {"sqrtm": sqrtm, **{k: v for k, v in info.items() if k != "sqrtm"}}
+    info.setdefault("fid_raw", value)  # always present, so appended CSV rows keep one set of columns
     if isinstance(b, GaussianStats):  # statistics on both sides: nothing to resample
-        return Estimate(value, metadata={"sqrtm": sqrtm})
+        return Estimate(value, metadata=info)
     fb = b.features
     if isinstance(a, GaussianStats):
-        return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("b",),
+        return Estimate(value, metadata=info, sides=("b",),
                         replicate=lambda ib: frechet_distance_to_features(a.mu, a.sigma, fb[ib]))
     fa = a.features
-    return Estimate(value, metadata={"sqrtm": sqrtm}, sides=("a", "b"),
+    return Estimate(value, metadata=info, sides=("a", "b"),
                     replicate=lambda ia, ib: fid_of_features(fa[ia], fb[ib]))
 
 
 def _is(a, b, params, ctx) -> Estimate:
-    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits."""
+    """Inception Score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), mean ± std over splits
+    cut after a seeded permutation (``is_order="random"``) or in file order (``"file"``)."""
     logits, splits = b.logits, params["splits"]
-    mean, std = inception_score(logits, splits)
-    return Estimate(mean, std, {"splits": splits}, sides=("b",),
-                    replicate=lambda i: inception_score(logits[i], splits)[0])
+    kw = dict(order=params["is_order"], seed=params["seed"])
+    mean, std = inception_score(logits, splits, **kw)
+    return Estimate(mean, std, {"splits": splits, "order": kw["order"]}, sides=("b",),
+                    replicate=lambda i: inception_score(logits[i], splits, **kw)[0])
 
 
 def _kid(a, b, params, ctx) -> Estimate:
@@ -207,15 +230,17 @@ def _kid(a, b, params, ctx) -> Estimate:
     fa, fb = a.features, b.features
     kw = dict(subsets=params["kid_subsets"], subset_size=params["kid_subset_size"], seed=params["seed"])
     mean, std = kid(fa, fb, **kw)
-    return Estimate(mean, std, {"subsets": kw["subsets"], "subset_size": min(kw["subset_size"], len(fa), len(fb))},
+    m = min(kw["subset_size"], len(fa), len(fb))
+    spread = {} if std is not None else {"std_undefined": f"subsets of {m} cover a whole sample"}
+    return Estimate(mean, std, {"subsets": kw["subsets"], "subset_size": m, **spread},
                     sides=("a", "b"), replicate=lambda ia, ib: kid(fa[ia], fb[ib], ids_a=ia, ids_b=ib, **kw)[0])
 
 
 def _prdc(which: str):
     """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
-    2020, k_dc). Their bootstrap keeps the k-NN manifolds fixed and resamples the per-sample
-    indicators (resampling the points would create duplicates at distance 0 and shrink the
-    k-NN radii); precision and density are per generated sample, recall and coverage per real."""
+    2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
+    replacement (``replicate``); keeping the manifolds fixed and resampling the per-sample
+    indicators ignored the manifolds' own variability and under-covered (docs/metrics.md)."""
     k_name = "k_pr" if which in ("precision", "recall") else "k_dc"
 
     def compute(a, b, params, ctx) -> Estimate:
@@ -223,23 +248,28 @@ def _prdc(which: str):
         if key not in ctx.shared:
             ctx.shared[key] = prdc_indicators(a.features, b.features, params["k_pr"], params["k_dc"], ctx.device)
         per_sample = ctx.shared[key][which]
-        side = "b" if which in ("precision", "density") else "a"
-        return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=(side,),
-                        replicate=lambda i: float(per_sample[i].mean()))
+        fa, fb, device = a.features, b.features, ctx.device
+
+        def replicate(ia, ib):
+            return float(prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)[which].mean())
+        return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)
     return compute
 
 
-register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm},
+register_metric(MetricSpec("fid", _fid, "FID", stats_ok=True, params={"sqrtm": DEFAULTS.sqrtm}, interval="half",
                            description="Fréchet distance between Gaussians fitted to the features"))
-register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False, params={"splits": DEFAULTS.splits},
+register_metric(MetricSpec("is", _is, "IS", needs=("logits",), pair=False,
+                           params={"splits": DEFAULTS.splits, "is_order": DEFAULTS.is_order, "seed": DEFAULTS.seed},
+                           interval="bootstrap",
                            lower_is_better=False, description="Inception Score of the evaluated input"))
 register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.kid_subsets,
                                                        "kid_subset_size": DEFAULTS.kid_subset_size,
                                                        "seed": DEFAULTS.seed},
-                           decimals=6, description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
+                           decimals=6, interval="closed-form",
+                           description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
 for _name in ("precision", "recall", "density", "coverage"):
     register_metric(MetricSpec(_name, _prdc(_name), _name, params={"k_pr": DEFAULTS.k_pr, "k_dc": DEFAULTS.k_dc},
-                               lower_is_better=False, group="prdc", interval="indicators"))
+                               lower_is_better=False, group="prdc", interval="half"))
 
 def _cmmd(a, b, params, ctx) -> Estimate:
     """CMMD (Jayasumana et al., CVPR 2024): 1000 x the V-statistic MMD² with a Gaussian kernel,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, display_name
 
 
 def expected_best(scores, budget: int, lower_is_better: bool = True) -> float:
@@ -55,15 +55,26 @@ def expected_best_curve(scores, budgets, lower_is_better: bool = True, level: fl
 
 def budget_table(runs: pd.DataFrame, metric: str, by: str, max_budget: int | None = None,
                  lower_is_better: bool = True, level: float | None = 0.95, n_boot: int = 1000,
-                 seed: int = 0) -> pd.DataFrame:
-    """One expected-best curve per group of ``runs`` (one row per run, columns ``by`` and ``metric``)."""
+                 seed: int = 0, source: str = "runs table") -> pd.DataFrame:
+    """One expected-best curve per group of ``runs`` (one row per run, columns ``by`` and ``metric``).
+
+    ``source`` names the table in messages (the CLI passes the file names). Missing, non-numeric
+    or infinite scores are refused, naming the file, the column and the groups."""
     for column in (by, metric):
         if column not in runs:
             raise InputError(f"no column {column!r} in the runs table (columns: {', '.join(map(str, runs.columns))})")
     values = pd.to_numeric(runs[metric], errors="coerce")
     if values.isna().any():
         bad = runs.loc[values.isna(), by].tolist()[:3]
-        raise InputError(f"column {metric!r} has missing or non-numeric values (groups {bad})")
+        raise InputError(f"{display_name(source)}: column {metric!r} has missing or non-numeric values "
+                         f"(groups {bad})")
+    infinite = ~np.isfinite(values.to_numpy(np.float64))
+    if infinite.any():
+        rows = np.flatnonzero(infinite)
+        groups = list(dict.fromkeys(runs[by].iloc[rows].tolist()))[:3]
+        raise InputError(f"{display_name(source)}: column {metric!r} has {infinite.sum()} infinite value(s) "
+                         f"(group(s) {', '.join(map(str, groups))}; row(s) {', '.join(str(r + 1) for r in rows[:5])}); "
+                         "a diverged run has no score to rank: remove it or give it a finite one")
     biggest = max_budget or int(runs.groupby(by).size().max())
     budgets = sorted(set(range(1, min(10, biggest) + 1)) | {biggest} |  # 1..10, then 20, 50, 100, 200, ...
                      {m * 10 ** e for e in range(1, 7) for m in (1, 2, 5) if m * 10 ** e <= biggest})

@@ -5,14 +5,16 @@ run through the extractor once, with the feature cache on by default, so that ad
 to a comparison recomputes only that input. Point values come from ``ganmetrics.evaluate``
 (the same code and defaults as ``ganmetrics eval``).
 
-Intervals and significance come from one *paired* percentile bootstrap (Efron & Tibshirani
-1993): every replicate resamples the reference once and each input once, and recomputes every
-metric for every input on that same reference resample. The interval of an input is the
-percentiles of its replicates; the best input (by point value) is *significantly better* than
-another when the ``ci``-level interval of their paired difference excludes 0, and the
-two-sided bootstrap p-value is 2·min(share of differences ≤ 0, share ≥ 0), floored at
-2/(n_boot + 1). Precision/recall/density/coverage resample their per-sample terms with the
-k-NN manifolds fixed (as ``evaluate`` does). With a statistics file as the reference only FID
+Intervals and significance come from *paired* subsampling replicates
+(``ganmetrics.metrics.bootstrap``, two-size scheme): every replicate draws half (then, in a
+second set, a quarter) of the reference and of each input without replacement, and
+recomputes every metric for every input on that same reference subsample. An input's interval
+is for E[metric at its N] and lies around its estimate (the pivotal interval of its half-sample
+replicates, rescaled to N; KID's is the closed-form jackknife one, as in ``evaluate``). The best input (by point value) is *significantly better* than another when the
+``ci``-level interval of their difference, from the paired replicates of the difference
+(``difference_test``), excludes 0; p is the two-sided share of centred paired differences at
+least as large as the observed one, floored at 2/(n_boot + 1). Precision/recall/density/coverage
+recompute their k-NN manifolds on every half. With a statistics file as the reference only FID
 is available and only the inputs are resampled.
 """
 from __future__ import annotations
@@ -33,6 +35,8 @@ from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
+from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, two_size_scale
+from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -136,7 +140,7 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     say = progress or (lambda message: None)
 
     stats_ref = reference if isinstance(reference, GaussianStats) else (
-        GaussianStats.load(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
+        load_stats(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
         else None)
     if stats_ref is not None and not all(s.stats_ok for s in specs):
         raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.stats_metrics())} only; "
@@ -169,12 +173,22 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
         replicates = _paired_bootstrap(ref, entries, specs, params, n_boot, seed, runner.device)
+        quarters = _paired_bootstrap(ref, entries, specs, params, n_boot, seed + 1, runner.device, part=4)
     for m in wanted:
         lower = registry.lower_is_better(m)
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
         if m in replicates:
-            lo, hi = np.quantile(replicates[m], [(1 - ci) / 2, (1 + ci) / 2], axis=1)
-            table[f"{m}_ci_low"], table[f"{m}_ci_high"] = lo, hi
+            values = table[m].to_numpy(dtype=float)
+            if m == "kid":
+                iv = [kid_interval(ref.features, e.features.features, v, sd if pd.notna(sd) else None,
+                                   params["kid_subsets"], ci)
+                      for e, v, sd in zip(entries, values, table.get("kid_std", pd.Series([None] * len(entries))))]
+            else:
+                two = registry.get_metric(m).interval == "two-size"
+                iv = [centered_interval(v, reps, ci, BOUNDS.get(m, (-np.inf, np.inf)),
+                                        scale=two_size_scale(reps, q) if two else 1.0)
+                      for v, reps, q in zip(values, replicates[m], quarters[m])]
+            table[f"{m}_ci_low"], table[f"{m}_ci_high"] = [x[0] for x in iv], [x[1] for x in iv]
             best = int(np.argmin(table[f"{m}_rank"].to_numpy()))
             p, significant = [], []
             for k in range(len(entries)):
@@ -182,11 +196,13 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
                     p.append(np.nan)
                     significant.append(pd.NA)
                     continue
-                diff = replicates[m][k] - replicates[m][best]
-                diff = diff if lower else -diff  # > 0: the best is better in this replicate
-                share = min((diff <= 0).mean(), (diff >= 0).mean())
-                p.append(min(1.0, max(2 * share, 2 / (n_boot + 1))))
-                significant.append(bool(np.quantile(diff, (1 - ci) / 2) > 0))
+                sign = 1 if lower else -1  # > 0: the best is better
+                # the difference's spread from the paired half-samples, not rescaled: the two-size
+                # rescaling false-alarmed in bench_coverage.py (docs/compare.md), half-sampling is conservative
+                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci,
+                                             diff_replicates=sign * (replicates[m][k] - replicates[m][best]))
+                p.append(max(pk, 2 / (n_boot + 1)))
+                significant.append(bool(lo > 0))
             table[f"{m}_p_vs_best"] = p
             table[f"{m}_best_is_better"] = pd.array(significant, dtype="boolean")
     meta = {**entries[0].features.metadata, "ganmetrics_version": __version__, "metrics": wanted, "seed": seed,
@@ -203,20 +219,25 @@ def ref_n(ref) -> int:
     return int(ref.n) if isinstance(ref, GaussianStats) else len(ref)
 
 
-def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device) -> dict[str, np.ndarray]:
-    """inputs x n_boot replicates of every metric, each replicate on one shared reference resample
-    (through each metric's ``Estimate.replicate``; see ``metrics/registry.py``)."""
+def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: int = 2) -> dict[str, np.ndarray]:
+    """inputs x n_boot subsampling replicates of every metric (1/``part`` of each set, drawn without
+    replacement), each on one shared reference subsample (through each metric's
+    ``Estimate.replicate``; see ``metrics/registry.py``)."""
     stats_ref = isinstance(ref, GaussianStats)
     ctx = registry.Context(device=device)
     ests = [estimates(specs, ref, e.features, params, ctx) for e in entries]
     out = {s.name: np.empty((len(entries), n_boot)) for s in specs}
     rng = np.random.default_rng(seed)
+
+    def sub(n):
+        return np.sort(rng.permutation(n)[: n // part])
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
         for r in range(n_boot):
-            ia = None if stats_ref else rng.integers(0, len(ref), len(ref))
+            ia = None if stats_ref else sub(len(ref))
             for k, e in enumerate(entries):
-                ib = rng.integers(0, len(e.features), len(e.features))
+                ib = sub(len(e.features))
                 for spec in specs:
                     est = ests[k][spec.name]
                     out[spec.name][k, r] = est.replicate(*(ia if side == "a" else ib for side in est.sides))

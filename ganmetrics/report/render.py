@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import display_name
 from ..io import atomic_write, to_json
 from ..metrics import registry
 from .compare import Comparison
@@ -68,7 +69,7 @@ def _rows(cmp: Comparison) -> list[tuple[list[str], bool]]:
     rows = []
     for _, row in cmp.table.sort_values(f"{main}_rank", kind="stable").iterrows():
         step = "" if pd.isna(row["step"]) else str(int(row["step"]))
-        rows.append(([str(row[f"{main}_rank"]), row["name"], step, str(row["n"])] + _cells(cmp, row),
+        rows.append(([str(row[f"{main}_rank"]), display_name(row["name"]), step, str(row["n"])] + _cells(cmp, row),
                      row[f"{main}_rank"] == 1))
     return rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, display_name
 from .loop import TrainConfig, run_config
 
 
@@ -19,7 +19,8 @@ def config_for(options: dict, given: set[str], resume: bool = False, beta1: floa
     Raises ``InputError`` when a new run lacks ``algo`` or ``data``, or ``--resume`` finds no run."""
     saved = run_config(options["out"]) if resume else None
     if resume and saved is None:
-        raise InputError(f"{Path(options['out'])}: no run to resume (no config.json); start one with --algo and --data")
+        raise InputError(f"--resume: {display_name(options['out'])} holds no run to continue (no config.json); "
+                         "to start one there, give --algo and --data")
     if saved:
         fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out"}
         options = {**{k: v for k, v in saved.items() if k in fields},

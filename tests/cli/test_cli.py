@@ -114,3 +114,37 @@ def test_python_dash_m_and_console_script(image_sets, weights_file):
     bad = subprocess.run([sys.executable, "-m", "ganmetrics", "fid", "/nonexistent", str(image_sets["real"])],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.strip() == "Error: /nonexistent: no such file or directory"
+
+
+def test_csv_rows_appended_with_no_header_read_back_as_numbers(image_sets, weights_file, tmp_path):
+    """issue 21 item 18: `eval --csv > f` then `eval --csv --no-header >> f` is one valid CSV."""
+    import pandas as pd
+    common = ["--metrics", "fid,kid", "--subsets", "3", "--subset-size", "6", "--weights", weights_file,
+              "--workers", "0", "--csv"]
+    first = run("eval", image_sets["real"], image_sets["fake"], *common)
+    second = run("eval", image_sets["fake"], image_sets["real"], *common, "--no-header")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert len(first.stdout.splitlines()) == 2 and len(second.stdout.splitlines()) == 1
+    (tmp_path / "results.csv").write_text(first.stdout + second.stdout)
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert len(table) == 2 and list(table.columns) == first.stdout.splitlines()[0].split(",")
+    for column in ("fid", "kid", "kid_std", "n_a", "n_b"):
+        assert pd.api.types.is_numeric_dtype(table[column]), column
+    assert table["fid"][0] == pytest.approx(table["fid"][1], rel=1e-6)  # FID is symmetric in A and B
+    # without --csv the flag has nothing to act on: a one-line usage error before any work
+    r = run("fid", image_sets["real"], image_sets["fake"], "--weights", weights_file, "--no-header")
+    assert r.exit_code == 2 and "--no-header applies to --csv only" in r.stderr and "Traceback" not in r.output
+
+
+def test_set_against_itself_never_prints_a_negative_fid(image_sets, weights_file):
+    # issue 21: 'FID: -0.0005' for a folder against itself (statistics-only, N < d: today's
+    # eigvals route gave -0.0055 here, 1e-6 of the traces); now the low-rank route: 0 to rounding
+    r = run("fid", image_sets["real"], image_sets["real"], "--weights", weights_file, "--json", "--workers", "0")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["sqrtm_route"] == "lowrank" and 0.0 <= out["fid"] < 1e-9
+    assert "biased upwards" not in r.stderr
+    # with the features at hand (evaluate), the exact small-sample route: zero to rounding
+    res = ganmetrics.evaluate(image_sets["real"], image_sets["real"], ["fid"], weights=weights_file, device="cpu",
+                              workers=0)[0]
+    assert res.metadata["sqrtm_route"] == "features" and 0.0 <= res.value < 1e-9

@@ -135,3 +135,99 @@ def test_stats_to_features_form(n2):
     assert frechet_distance_to_features(m1, s1, x2) == pytest.approx(reference, rel=1e-7)
     with pytest.raises(InputError, match="do not fit"):
         frechet_distance_to_features(m1[:5], s1, x2)
+
+
+# ----------------------------------------------------------------------------- routes (issue 18)
+from ganmetrics.metrics.frechet import (frechet_distance_features, frechet_distance_features_info,  # noqa: E402
+                                        frechet_distance_info,
+                                        frechet_distance_of_features_info)
+
+
+def realistic_features(n, d, seed, shift=0.0):
+    mix = np.random.default_rng(99).normal(size=(d, d)) * (np.arange(1, d + 1) ** -0.7)[None, :]
+    return np.abs(np.random.default_rng(seed).normal(size=(n, d)) @ mix.T + shift)
+
+
+def test_cholesky_route_is_the_default_for_full_rank_and_matches_scipy():
+    d = 256
+    m1, s1 = realistic_stats(2000, d, 1)
+    m2, s2 = realistic_stats(2000, d, 2, shift=0.05)
+    reference = frechet_distance(m1, s1, m2, s2, method="scipy")
+    value, info = frechet_distance_info(m1, s1, m2, s2)
+    assert info["sqrtm_route"] == "cholesky" and info["sqrtm"] == "auto" and info["sqrtm_device"] == "cpu"
+    assert value == pytest.approx(reference, rel=1e-9)
+    assert frechet_distance(m1, s1, m2, s2, method="cholesky") == value
+    # the closed form with commuting covariances, through the Cholesky route
+    a, b = np.linspace(0.1, 3, d), np.linspace(2, 0.5, d)
+    value, info = frechet_distance_info(m1, np.diag(a), m1, np.diag(b))
+    assert info["sqrtm_route"] == "cholesky"
+    assert value == pytest.approx(np.sum((np.sqrt(a) - np.sqrt(b)) ** 2), rel=1e-10)
+
+
+def test_singular_covariance_takes_the_low_rank_route_and_says_so():
+    d = 64
+    f1, f2 = realistic_features(30, d, 1), realistic_features(500, d, 2, shift=0.05)  # N1 < d: Σ1 singular
+    m1, s1, m2, s2 = f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False)
+    exact = frechet_distance_features(f1, f2)  # the feature-matrix form: no d x d eigenproblem
+    for kw in ({}, {"n1": 30, "n2": 500}, {"n1": 500, "n2": 30, "swap": True}):
+        args = (m2, s2, m1, s1) if kw.pop("swap", False) else (m1, s1, m2, s2)
+        value, info = frechet_distance_info(*args, **kw)  # found by Cholesky, or known from the counts
+        assert info["sqrtm_route"] == "lowrank"
+        assert value == pytest.approx(exact, rel=1e-10)
+    # the non-symmetric routes carry the square roots of rounding-level eigenvalues
+    assert frechet_distance(m1, s1, m2, s2, method="eigvals") == pytest.approx(exact, rel=1e-5)
+    with pytest.raises(InputError, match="sigma1 is singular"):
+        frechet_distance(m1, s1, m2, s2, method="cholesky")
+    # a singular covariance whose Cholesky succeeds (a tiny positive pivot) is caught too
+    s3 = np.diag(np.r_[np.ones(d - 1), 1e-14])
+    assert frechet_distance_info(m2, s3, m2, s2)[1]["sqrtm_route"] == "lowrank"
+    # duplicated samples: fewer columns than n - 1; zero covariance: no columns
+    dup = np.repeat(f1[:5], 4, axis=0)
+    assert frechet_distance(dup.mean(0), np.cov(dup, rowvar=False), m2, s2, n1=20) == pytest.approx(
+        frechet_distance_features(dup, f2), rel=1e-9)
+    assert frechet_distance(m1, np.zeros((d, d)), m2, s2, n1=2) == pytest.approx(
+        np.sum((m1 - m2) ** 2) + np.trace(s2), rel=1e-12)
+
+
+def test_set_against_itself_statistics_only_is_zero_to_rounding():
+    d = 128
+    f = realistic_features(8, d, 3)  # 8 samples: rank 7
+    mu, sigma = f.mean(0), np.cov(f, rowvar=False)
+    for kw in ({"n1": 8, "n2": 8}, {}):
+        value, info = frechet_distance_info(mu, sigma, mu, sigma, **kw)
+        assert info["sqrtm_route"] == "lowrank" and 0.0 <= value < 1e-12 * np.trace(sigma)
+        assert -1e-12 * np.trace(sigma) < info.get("fid_raw", 0.0) <= 0.0
+    # today's route: a negative at about 1e-7 of the traces, reported as 0 with the raw value kept
+    value, info = frechet_distance_info(mu, sigma, mu, sigma, method="eigvals")
+    assert value == 0.0 and -1e-6 * 2 * np.trace(sigma) <= info["fid_raw"] < -1e-12 * np.trace(sigma)
+    # with the features at hand the exact small-sample route gives zero to rounding
+    value, info = frechet_distance_features_info(f, f)
+    assert info["sqrtm_route"] == "features" and 0.0 <= value < 1e-12 * np.trace(sigma)
+
+
+def test_clearly_negative_distance_is_an_error_naming_the_culprit():
+    # Σ2 = diag(1, -2) is not a covariance: the formula gives 2 + (-1) - 2 * 1 = -1
+    with pytest.raises(InputError, match="negative.*sigma2 is not a covariance matrix"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.diag([1.0, -2.0]))
+
+
+@pytest.mark.parametrize("what", ["sigma", "mu"])
+def test_overflowing_values_are_input_errors(what):
+    d = 4
+    mu, sigma = np.zeros(d), np.eye(d)
+    big = (mu, sigma * 1e300) if what == "sigma" else (np.full(d, 1e200), sigma)
+    with pytest.raises(InputError, match=f"{what}2 has values up to 1e\\+(300|200).*overflow"):
+        frechet_distance(mu, sigma, *big)
+
+
+@pytest.mark.parametrize("n1,n2", [(40, 50), (40, 400), (400, 40), (400, 500)])
+def test_features_routes_are_exact(n1, n2):
+    d = 64
+    f1, f2 = realistic_features(n1, d, 1), realistic_features(n2, d, 2, shift=0.05)
+    value, info = frechet_distance_of_features_info(f1, f2)
+    assert info["sqrtm_route"] == ("cholesky" if min(n1, n2) > d else "features")
+    # reference: scipy's sqrtm on the sample covariances (exact up to its own rounding)
+    reference = frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False),
+                                 method="scipy")
+    assert value == pytest.approx(reference, rel=1e-6)
+    assert frechet_distance_of_features_info(f2, f1)[0] == pytest.approx(value, rel=1e-10)

@@ -48,6 +48,18 @@ def folders(sets):
     return [sets / "samples" / n for n in NOISE]
 
 
+def test_a_set_against_itself_is_inside_its_intervals_and_never_significant(sets, opts):
+    """The issue's case: `compare` of a set with itself showed -0.0001 [27.89, 52.25]."""
+    same = sets / "samples" / "002000"
+    result = compare([same, same], sets / "real", ["fid", "prdc"], names=["a", "b"], n_boot=20, runner=opts)
+    t = result.table.set_index("name")
+    for m in ("fid", "precision", "recall", "density", "coverage"):
+        for name in ("a", "b"):
+            assert t.loc[name, f"{m}_ci_low"] <= t.loc[name, m] <= t.loc[name, f"{m}_ci_high"], m
+        assert (t[f"{m}_rank"] == 1).all()                      # identical sets tie
+        assert not t[f"{m}_best_is_better"].fillna(False).any() and t[f"{m}_p_vs_best"].dropna().eq(1).all(), m
+
+
 def test_known_order_ranks_and_significance(sets, opts):
     result = compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=25, runner=opts)
     t = result.table.set_index("name")

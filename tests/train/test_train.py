@@ -207,7 +207,7 @@ def test_cli_resume_needs_only_the_run_folder(tmp_path):
     r = CliRunner().invoke(main, ["train", "--out", run, "--resume", "--steps", "6", "--gp-lambda", "10"])
     assert r.exit_code == 2 and "cannot resume with gp_lambda=10.0; the run was started with gp_lambda=0.1" in r.stderr
     r = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "none"), "--resume"])
-    assert r.exit_code == 2 and "--algo and --data are required" in r.stderr
+    assert r.exit_code == 2 and "none: no run to resume (no config.json); start one with --algo and --data" in r.stderr
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "config.json").write_text("{not json")
     r = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "bad"), "--resume"])

@@ -1,0 +1,217 @@
+"""Coverage of the metric intervals and false-alarm rate of the gate, on synthetic Gaussian features.
+
+Ground truth: real ~ N(0, I_d), fake ~ N(0.1·1, 1.1² I_d) (a nearby but different distribution,
+like a decent generator); IS uses logits = 3 · fake · W with a fixed random W (d x 100).
+E[metric at N] is simulated from ``--truth-reps`` independent draws (their standard error is
+printed). Each of ``--reps`` repetitions draws fresh real/fake sets, computes every metric and
+its intervals at the nominal 90% and 95% levels, and records whether E[metric at N] is inside.
+Methods compared:
+
+* ``percentile``: the old percentile bootstrap (FID, IS with ``--with-bootstrap``; PRDC:
+  per-sample indicators with the k-NN manifolds fixed), shown to document why it was replaced;
+* ``half``: half-sampling replicates (delete-N/2 jackknife), pivotal interval around the estimate;
+* ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
+  (the library's choice, ``ganmetrics.metrics.bootstrap.METHODS``);
+* ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance.
+
+The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
+interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level of the time
+("gate"); ``compare``'s paired test at the same level ("compare paired") likewise.
+
+    python benchmarks/bench_coverage.py --dims 64 --ns 500 2000 --reps 200
+    python benchmarks/bench_coverage.py --dims 64 --ns 10000 --metrics fid kid is gate --reps 200
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread each: on a shared machine this is faster, and runs can go side by side
+
+import numpy as np
+import torch
+
+from ganmetrics.metrics import bootstrap as B
+from ganmetrics.metrics.inception_score import inception_score
+from ganmetrics.metrics.kid import kid
+from ganmetrics.metrics.prdc import prdc_indicators
+from ganmetrics.report.gate import run_checks
+from ganmetrics.result import Result
+
+LEVELS = (0.90, 0.95)
+PRDC = B.PRDC
+
+
+def draw(rng, n, d, fake=True):
+    if not fake:
+        return rng.normal(size=(n, d))
+    return 0.1 + 1.1 * rng.normal(size=(n, d))
+
+
+def estimates(real, fake, w, args):
+    out = {}
+    if "fid" in args.metrics or "gate" in args.metrics:
+        out["fid"] = B._fid_features(real, fake)
+    if "is" in args.metrics:
+        out["is"] = inception_score(3 * fake @ w, 10)[0]
+    if "kid" in args.metrics:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out["kid"], out["kid_std"] = kid(real, fake, args.kid_subsets, args.kid_subset_size, seed=0)
+    if "prdc" in args.metrics:
+        ind = prdc_indicators(real, fake, 3, 5)
+        out.update({m: float(ind[m].mean()) for m in PRDC})
+        out["_ind"] = ind
+    return out
+
+
+def truth(d, n, w, args, rng):
+    vals = {}
+    for _ in range(args.truth_reps):
+        e = estimates(draw(rng, n, d, False), draw(rng, n, d), w, args)
+        for k, v in e.items():
+            if not k.startswith("_") and k != "kid_std":
+                vals.setdefault(k, []).append(v)
+    return {k: (float(np.mean(v)), float(np.std(v, ddof=1) / np.sqrt(len(v))), float(np.std(v, ddof=1)))
+            for k, v in vals.items()}
+
+
+def intervals(real, fake, w, est, args, seed):
+    """{(metric, method): {level: (lo, hi)}}"""
+    out = {}
+
+    def add(metric, half, quarter=None):
+        out[(metric, "half")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric]) for lv in LEVELS}
+        if quarter is not None:
+            scale = B.two_size_scale(half, quarter)
+            out[(metric, "two-size")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], scale=scale)
+                                         for lv in LEVELS}
+
+    def percentile(metric, reps):
+        out[(metric, "percentile")] = {lv: tuple(np.quantile(reps, [(1 - lv) / 2, (1 + lv) / 2])) for lv in LEVELS}
+
+    if "fid" in args.metrics:
+        add("fid", B.fid_replicates(real, fake, args.n_rep, seed, "half"),
+            B.fid_replicates(real, fake, args.n_rep, seed + 1, "quarter"))
+        if args.with_bootstrap:
+            percentile("fid", B.fid_replicates(real, fake, args.n_rep, seed, "bootstrap"))
+    if "is" in args.metrics:
+        logits = 3 * fake @ w
+        stat = lambda i: inception_score(logits[i], 10)[0]  # noqa: E731
+        add("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "half"),
+            B.replicates(stat, [len(logits)], args.n_rep, seed + 1, "quarter"))
+        if args.with_bootstrap:
+            percentile("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "bootstrap"))
+    if "kid" in args.metrics:
+        out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv)
+                                     for lv in LEVELS}
+    if "prdc" in args.metrics:
+        half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
+        quarter = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed + 1, "quarter")
+        rng = np.random.default_rng(seed)
+        for m in PRDC:
+            add(m, half[m], quarter[m])
+            per = est["_ind"][m]
+            percentile(m, np.array([per[rng.integers(0, len(per), len(per))].mean() for _ in range(args.prdc_n_rep)]))
+    return out
+
+
+def gate_alarm(real, fake, w, est, args, seed, rng):
+    """Does a regression check (max_increase 0) fail when current and baseline share a distribution?"""
+    fake2 = draw(rng, len(fake), fake.shape[1])
+    base_value = B._fid_features(real, fake2)
+    alarms = {}
+    ra, rb, rc = (np.random.default_rng(seed + k) for k in range(3))
+    # paired replicates as compare draws them: one real resample, one per input
+    paired = {2: [], 4: []}
+    for part in (2, 4):
+        for _ in range(args.n_rep):
+            ia = np.sort(ra.permutation(len(real))[: len(real) // part])
+            ib = np.sort(rb.permutation(len(fake))[: len(fake) // part])
+            ic = np.sort(rc.permutation(len(fake2))[: len(fake2) // part])
+            paired[part].append(B._fid_features(real[ia], fake[ib]) - B._fid_features(real[ia], fake2[ic]))
+    for lv in LEVELS:
+        cur = Result("fid", est["fid"], {"a": len(real), "b": len(fake)}, None,
+                     B.fid_interval(real, fake, est["fid"], lv, args.n_rep, seed), {"ci": lv})
+        base_iv = B.fid_interval(real, fake2, base_value, lv, args.n_rep, seed + 7)
+        baseline = {"fid": base_value, "fid_ci_low": base_iv[0], "fid_ci_high": base_iv[1], "ci": lv}
+        config = {"inputs": {"ci": lv}, "regression": [{"metric": "fid", "max_increase": 0.0}]}
+        alarms[("gate", lv)] = not run_checks(config, [cur], baseline)[0].passed
+        (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired[2]),
+                                        diff_quarter=np.array(paired[4]))
+        alarms[("compare paired, two-size", lv)] = lo > 0 or hi < 0
+        (lo, hi), _ = B.difference_test(est["fid"] - base_value, lv, diff_replicates=np.array(paired[2]))
+        alarms[("compare paired, half", lv)] = lo > 0 or hi < 0
+    return alarms
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dims", type=int, nargs="+", default=[64])
+    p.add_argument("--ns", type=int, nargs="+", default=[500, 2000])
+    p.add_argument("--reps", type=int, default=200)
+    p.add_argument("--truth-reps", type=int, default=1000)
+    p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
+    p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"])
+    p.add_argument("--prdc-n-rep", type=int, default=40, help="replicates per P/R/D/C interval (each is a k-NN pass)")
+    p.add_argument("--kid-subsets", type=int, default=10, help="KID subsets (the default 100 costs 10x; E[KID] "
+                   "does not depend on it, the interval includes its Monte-Carlo variance)")
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--with-bootstrap", action="store_true", help="also the bootstrap schemes (slower)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report-every", type=int, default=0, help="also print the table every this many reps")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), numpy {np.__version__}; "
+          f"reps {args.reps}, truth reps {args.truth_reps}, {args.n_rep} replicates per interval "
+          f"({args.prdc_n_rep} for P/R/D/C), KID {args.kid_subsets} subsets of {args.kid_subset_size}", flush=True)
+    print("| d | N | metric | method | E[metric at N] (± s.e.) | sd of metric | coverage 90% | coverage 95% | "
+          "mean width 95% / (2·1.96·sd) |")
+    print("|---:|---:|---|---|---:|---:|---:|---:|---:|", flush=True)
+    for d in args.dims:
+        w = np.random.default_rng(123).normal(size=(d, 100)) / np.sqrt(d)
+        for n in args.ns:
+            t0 = time.time()
+            rng = np.random.default_rng(args.seed + 1000 * d + n)
+            tr = truth(d, n, w, args, rng)
+            print(f"<!-- d={d} N={n}: truth from {args.truth_reps} draws ({time.time() - t0:.0f} s) -->", flush=True)
+            hits, widths, alarms = {}, {}, {}
+            for r in range(args.reps):
+                real, fake = draw(rng, n, d, False), draw(rng, n, d)
+                est = estimates(real, fake, w, args)
+                for (metric, method), ivs in intervals(real, fake, w, est, args, r).items():
+                    for lv, (lo, hi) in ivs.items():
+                        hits.setdefault((metric, method, lv), []).append(lo <= tr[metric][0] <= hi)
+                    widths.setdefault((metric, method), []).append(ivs[0.95][1] - ivs[0.95][0])
+                if "gate" in args.metrics:
+                    for k, v in gate_alarm(real, fake, w, est, args, r, rng).items():
+                        alarms.setdefault(k, []).append(v)
+                if args.report_every and (r + 1) % args.report_every == 0 and r + 1 < args.reps:
+                    print(f"<!-- d={d} N={n}: after {r + 1} reps ({time.time() - t0:.0f} s) -->")
+                    table(d, n, tr, hits, widths, alarms)
+            print(f"<!-- d={d} N={n}: final, {args.reps} reps -->")
+            table(d, n, tr, hits, widths, alarms)
+            print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
+
+
+def table(d, n, tr, hits, widths, alarms):
+    if True:
+        if True:
+            for (metric, method) in sorted(widths):
+                mean, se, sd = tr[metric]
+                c90 = np.mean(hits[(metric, method, 0.90)])
+                c95 = np.mean(hits[(metric, method, 0.95)])
+                wr = np.mean(widths[(metric, method)]) / (2 * 1.959964 * sd)
+                print(f"| {d} | {n} | {metric} | {method} | {mean:.6g} (± {se:.2g}) | {sd:.3g} | {c90:.1%} | "
+                      f"{c95:.1%} | {wr:.2f} |", flush=True)
+            for (name, lv) in sorted(alarms):
+                print(f"| {d} | {n} | false alarm, {name} | level {lv:.0%} | - | - | "
+                      f"{np.mean(alarms[(name, lv)]):.1%} (allowed {1 - lv:.0%}) | | |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

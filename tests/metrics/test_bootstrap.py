@@ -1,0 +1,142 @@
+"""Intervals for E[metric at N]: they contain the estimate, their spread matches closed forms or
+brute force, the KID jackknife equals its definition, differences and gates judge the difference,
+FID_inf extrapolates to the population value. Coverage itself is measured in
+benchmarks/bench_coverage.py (too slow for a unit test)."""
+import math
+
+import numpy as np
+import pytest
+
+from ganmetrics.errors import InputError
+from ganmetrics.metrics import bootstrap as B
+from ganmetrics.metrics.kid import kid, mmd2_unbiased
+from ganmetrics.report import gate as gates
+from ganmetrics.result import Result
+
+
+def gaussians(n, d, seed, shift=0.1, scale=1.1):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), shift + scale * rng.normal(size=(n, d))
+
+
+def test_centered_interval_always_contains_the_estimate_even_for_biased_skewed_replicates():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        reps = 5 + rng.lognormal(0, 1, size=40)     # all replicates far above the estimate, skewed
+        for shape in ("pivotal", "normal"):
+            lo, hi = B.centered_interval(1.0, reps, 0.95, (0, math.inf), shape)
+            assert 0 <= lo <= 1.0 <= hi
+    with pytest.raises(InputError, match="at least 2"):
+        B.centered_interval(1.0, [np.nan, 2.0])
+
+
+def test_fid_interval_contains_the_estimate_where_the_percentile_bootstrap_missed_it():
+    # the issue's reproduction: 64-d features, N = 200: percentile [5.17, 6.17] around FID 3.09
+    x, y = gaussians(200, 64, 0, shift=0.0, scale=1.0)
+    value = B._fid_features(x, y)
+    lo_p, hi_p = B.bootstrap_interval(lambda ia, ib: B._fid_features(x[ia], y[ib]), [200, 200], 50, 0.95, 0)
+    assert lo_p > value                                  # the old interval lies entirely above
+    lo, hi = B.fid_interval(x, y, value, 0.95, n_rep=50, seed=0)
+    assert 0 <= lo <= value <= hi
+
+
+def test_two_size_variance_is_exact_for_a_mean_and_removes_the_quadratic_excess():
+    # linear statistic: Var(mean at N) = sigma^2 / N; half-sampling alone already gets it
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2.0, 800)
+    half = B.replicates(lambda i: z[i].mean(), [800], 400, 0, "half")
+    quarter = B.replicates(lambda i: z[i].mean(), [800], 400, 1, "quarter")
+    assert B.two_size_variance(half, quarter) == pytest.approx(4.0 / 800, rel=0.2)
+    # FID at d/N = 0.13: half-sampling alone overstates the variance over new draws about 2x
+    # (its degenerate quadratic part); the two-size extrapolation does not
+    truth = np.var([B._fid_features(*gaussians(500, 64, s)) for s in range(100, 300)])
+    half_v, two_v = [], []
+    for s in range(4):
+        x, y = gaussians(500, 64, s)
+        half = B.fid_replicates(x, y, 100, s, "half")
+        half_v.append(np.var(half, ddof=1))
+        two_v.append(B.two_size_variance(half, B.fid_replicates(x, y, 100, s + 10, "quarter")))
+    assert np.mean(half_v) / truth > 1.5
+    assert 0.65 < np.mean(two_v) / truth < 1.5
+
+
+def brute_jackknife(x, y):
+    n, m = len(x), len(y)
+
+    def mmd(a, b):
+        k = lambda u, v: (u @ v.T / x.shape[1] + 1) ** 3  # noqa: E731
+        kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+        return ((kaa.sum() - np.trace(kaa)) / (len(a) * (len(a) - 1)) + (kbb.sum() - np.trace(kbb))
+                / (len(b) * (len(b) - 1)) - 2 * kab.mean())
+    lx = np.array([mmd(np.delete(x, i, 0), y) for i in range(n)])
+    ly = np.array([mmd(x, np.delete(y, j, 0)) for j in range(m)])
+    return mmd(x, y), (n - 1) / n * ((lx - lx.mean()) ** 2).sum() + (m - 1) / m * ((ly - ly.mean()) ** 2).sum()
+
+
+def test_kid_jackknife_matches_brute_force_and_the_repeated_draw_variance():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(9, 3)), rng.normal(0.3, 1, size=(7, 3))
+    full, var = B.kid_jackknife_variance(x, y)
+    ref_full, ref_var = brute_jackknife(x, y)
+    assert full == pytest.approx(ref_full, rel=1e-10) and var == pytest.approx(ref_var, rel=1e-8)
+    x, y = rng.normal(size=(50, 4)), rng.normal(size=(50, 4))
+    assert B.kid_jackknife_variance(x, y)[0] == pytest.approx(mmd2_unbiased(x, y), rel=1e-9)
+    # the jackknife variance estimates the variance of the full-sample statistic over new draws;
+    # it is biased upwards (Efron & Stein 1981), here by 1.6x: conservative, never too narrow
+    draws = [gaussians(150, 8, s, 0.2, 1.0) for s in range(200)]
+    spread = np.var([B.kid_jackknife_variance(a, b)[0] for a, b in draws])
+    estimate = np.mean([B.kid_jackknife_variance(a, b)[1] for a, b in draws[:20]])
+    assert 1.0 < estimate / spread < 2.0
+
+
+def test_kid_spread_is_undefined_when_a_subset_is_the_whole_sample():
+    x, y = gaussians(30, 4, 3)
+    with pytest.warns(UserWarning, match="capped"):
+        mean, std = kid(x, y, subsets=5, subset_size=100)
+    assert std is None and math.isfinite(mean)
+    assert kid(x, y, subsets=5, subset_size=10)[1] > 0
+    lo, hi = B.kid_interval(x, y, mean, std, 5, 0.95)
+    assert lo < mean < hi
+
+
+def test_difference_test_closed_form_and_paired_replicates():
+    (lo, hi), p = B.difference_test(1.959964, 0.95, sd=1.0)
+    assert p == pytest.approx(0.05, abs=1e-4) and lo == pytest.approx(0, abs=1e-4) and hi > 3.9
+    (lo, hi), p = B.difference_test(0.0, 0.95, sd=1.0)
+    assert p == 1.0 and lo < 0 < hi
+    rng = np.random.default_rng(4)
+    (lo, hi), p = B.difference_test(0.0, 0.9, diff_replicates=rng.normal(5, 1, 200))
+    assert lo < 0 < hi and p == 1.0                     # a set against itself: never significant
+    (lo, hi), p = B.difference_test(4.0, 0.9, diff_replicates=rng.normal(5, 1, 200))
+    assert lo > 0 and p == pytest.approx(2 / 201)
+    with pytest.raises(InputError, match="standard deviation"):
+        B.difference_test(1.0)
+
+
+def test_gate_regression_is_judged_on_the_difference():
+    config = {"inputs": {"ci": 0.95}, "regression": [{"metric": "fid", "max_increase": 0.0}],
+              "threshold": [{"metric": "fid", "max": 64.0}]}
+    # the issue's case: rerunning on the baseline's own inputs, with an interval around the estimate
+    same = Result("fid", 62.9494, {"a": 200, "b": 200}, interval=(58.0, 68.5))
+    baseline = {"fid": 62.9494, "fid_ci_low": 58.0, "fid_ci_high": 68.5, "ci": 0.95}
+    checks = gates.run_checks(config, [same], baseline)
+    assert all(c.passed for c in checks), [c.message for c in checks]
+    assert "P(meets) ≈ 0.6" in checks[0].message and "CI of the difference" in checks[1].message
+    # worse by more than the spread of the difference: fails; worse by less: passes
+    sd = math.hypot(10.5, 10.5) / (2 * 1.959964)
+    worse = Result("fid", 62.9494 + 2.2 * sd, {"a": 200, "b": 200}, interval=(58.0 + 2.2 * sd, 68.5 + 2.2 * sd))
+    assert not gates.run_checks(config, [worse], baseline)[1].passed
+    slightly = Result("fid", 62.9494 + 1.8 * sd, {"a": 200, "b": 200}, interval=(58.0 + 1.8 * sd, 68.5 + 1.8 * sd))
+    assert gates.run_checks(config, [slightly], baseline)[1].passed
+
+
+def test_fid_infinity_extrapolates_to_the_population_value():
+    # real: large reference sample; fake: N = 2000 of N(0.1, 1.1^2 I_8); population FID = 8(0.01 + 0.01)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(50000, 8))
+    y = 0.1 + 1.1 * rng.normal(size=(2000, 8))
+    at_n = B._fid_features(x, y)
+    fid_inf, slope = B.fid_infinity(x, y, B._fid_features, reps=3, seed=0)
+    assert slope > 0 and abs(fid_inf - 0.16) < abs(at_n - 0.16) / 2
+    with pytest.raises(InputError, match="distinct subset sizes"):
+        B.fid_infinity(x, y, B._fid_features, sizes=[100])
