@@ -104,8 +104,9 @@ def extractor_options(f):
                   help="Feature network: a registered name, or a factory module:function returning an Extractor "
                        "(imported with the working directory on the path; see docs/architecture.md).")
     @click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                  help="Inception weights file (pytorch-fid's pt_inception-2015-12-05-6726825d.pth). "
-                       "Default: $GANMETRICS_INCEPTION_WEIGHTS, then the cache, then a verified download.")
+                  help="Weights file: PATH for the one network, or NAME=PATH[,NAME=PATH] per network (e.g. "
+                       "dinov2-vitl14=dinov2_vitl14_pretrain.pth). Default per network: its $GANMETRICS_*_WEIGHTS "
+                       "variable, then the cache, then a verified download (ganmetrics/features/weights.py MANIFEST).")
     @click.option("--device", default=DEFAULTS.device, show_default=True, help="auto, cpu, cuda or cuda:N.")
     @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULTS.batch_size, show_default=True,
                   help="Images per forward pass.")

@@ -9,6 +9,7 @@ import io
 import click
 
 from ganmetrics.io import to_json
+from ganmetrics.config import DEFAULTS
 from ganmetrics.metrics import registry
 from ganmetrics.result import Result
 
@@ -17,19 +18,29 @@ def _scalar(v) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
 
 
+def result_key(r: Result, results: list[Result]) -> str:
+    """The metric's name; when the results span several feature spaces (``--features A,B``),
+    outside Inception space it is suffixed by the space: ``fid_dinov2-vitl14``, ``cmmd_clip-vitl14-336``."""
+    space = r.metadata.get("extractor")
+    if space and space != DEFAULTS.features and len({x.metadata.get("extractor") for x in results}) > 1:
+        return f"{r.metric}_{space}"
+    return r.metric
+
+
 def flat(results: list[Result]) -> dict:
     """One flat mapping: metric values, ``<metric>_std``, ``<metric>_ci_low/high``, ``n_<side>``,
     then the metadata: keys on which every result agrees as they are, the others prefixed by
-    their metric (``precision_k``, ``density_k``)."""
+    their metric (``precision_k``, ``density_k``; ``result_key`` when several feature spaces)."""
     row: dict = {}
     for r in results:
-        row[r.metric] = r.value
+        m = result_key(r, results)
+        row[m] = r.value
         if r.std is not None:
-            row[f"{r.metric}_std"] = r.std
+            row[f"{m}_std"] = r.std
         elif r.metadata.get("std_undefined"):
-            row[f"{r.metric}_std"] = None  # null in JSON: the spread cannot be estimated from these samples
+            row[f"{m}_std"] = None  # null in JSON: the spread cannot be estimated from these samples
         if r.interval is not None:
-            row[f"{r.metric}_ci_low"], row[f"{r.metric}_ci_high"] = r.interval
+            row[f"{m}_ci_low"], row[f"{m}_ci_high"] = r.interval
     for r in results:
         for side, n in r.n.items():
             row.setdefault(f"n_{side}", n)
@@ -41,7 +52,7 @@ def flat(results: list[Result]) -> dict:
         else:
             for r in results:
                 if key in r.metadata:
-                    row[f"{r.metric}_{key}"] = r.metadata[key]
+                    row[f"{result_key(r, results)}_{key}"] = r.metadata[key]
     return row
 
 
@@ -60,11 +71,23 @@ def echo_results(results: list[Result], output: str) -> None:
         click.echo(table(results))
 
 
+def display_label(r: Result, results: list[Result] | None = None) -> str:
+    """The metric's label; the Fréchet distance outside Inception space reads FD_<space>
+    (e.g. FD_dinov2-vitl14, the FD_DINOv2 of Stein et al. 2023), so no one mistakes it for FID;
+    with several spaces in ``results`` the other metrics outside Inception space read ``KID [space]``."""
+    space = r.metadata.get("extractor")
+    if r.metric == "fid" and space and space != DEFAULTS.features:
+        return f"FD_{space}"
+    if results and result_key(r, results) != r.metric:
+        return f"{registry.label(r.metric)} [{space}]"
+    return registry.label(r.metric)
+
+
 def table(results: list[Result]) -> str:
     lines = []
-    width = max((len(registry.label(r.metric)) + 2 for r in results), default=0)
+    width = max((len(display_label(r, results)) + 2 for r in results), default=0)
     for r in results:
-        text = f"{registry.label(r.metric) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
+        text = f"{display_label(r, results) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
         if r.std is not None:
             text += f" ± {registry.fmt(r.metric, r.std)}"
         elif r.metadata.get("std_undefined"):

@@ -22,6 +22,7 @@ _EXPORTS = {
     "FeatureSet": "features.runner",
     # metric functions (pure, on arrays)
     "frechet_distance": "metrics.frechet", "inception_score": "metrics.inception_score", "kid": "metrics.kid",
+    "cmmd": "metrics.mmd",
     "precision_recall": "metrics.prdc", "density_coverage": "metrics.prdc",
     "wasserstein_exact": "metrics.wasserstein", "wasserstein_sliced": "metrics.wasserstein",
     "wasserstein_1d": "metrics.wasserstein", "wasserstein_critic": "metrics.critic",

@@ -214,6 +214,36 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     else:
         fa = extract_features(a, runner, cache)
     fb = extract_features(b, runner, cache) if b is not None else None
+    spaces = _split_spaces(runner, fa, fb)
+    results = []
+    for sa, sb in spaces:
+        todo = specs if len(spaces) == 1 else [s for s in specs if all(r in (sb if sb is not None else sa).outputs for r in s.needs)]
+        results += _evaluate_space(todo, sa, sb, params, runner, ci, n_boot, seed, force)
+    missing = [s.name for s in specs if not any(r.metric == s.name for r in results)]
+    if missing:
+        raise InputError(f"{', '.join(missing)}: no feature space among {runner.extraction.features} has the outputs "
+                         "it needs")
+    return results
+
+
+def _split_spaces(runner: FeatureRunner, fa, fb) -> list[tuple]:
+    """[(a, b)] for one feature space; one pair per space for ``--features A,B,...`` (one decode
+    pass, see ``features/multi.py``)."""
+    if "," not in runner.extraction.features:
+        return [(fa, fb)]
+    if isinstance(fa, GaussianStats):
+        raise InputError(f"{_label(fa)}: a statistics file holds one feature space; with --features "
+                         f"{runner.extraction.features} give the images")
+    ext = runner.extractor
+
+    def parts(fs):
+        if fs is None:
+            return [None] * len(ext.parts)
+        return [FeatureSet(fs.name, outs, {**fs.metadata, **meta}) for meta, outs in ext.split(fs.outputs)]
+    return list(zip(parts(fa), parts(fb)))
+
+
+def _evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> list[Result]:
     if fb is not None:
         check_compatible(fa, fb, force)
     for fs in (fa, fb):  # a set of copies: say so (k-NN metrics would measure rounding noise)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .config import DEFAULTS
 from .errors import InputError, display_name
 from .io import load_npz, save_npz
 
@@ -171,8 +172,7 @@ def check_from_declared_network(stats: "GaussianStats", tol: float = 1e-6) -> No
     the default one): the FID Inception's pool3 averages post-ReLU activations, so every mean
     is >= 0. A negative mean means another network or layer (e.g. pre-activation features),
     whose FID against pool3 statistics would be large and meaningless."""
-    from .features import DEFAULT_EXTRACTOR
-    extractor = stats.metadata.get("extractor") or DEFAULT_EXTRACTOR
+    extractor = stats.metadata.get("extractor") or DEFAULTS.features
     if NON_NEGATIVE_FEATURES.get(extractor) != stats.dim:
         return
     mu = stats.mu

@@ -3,7 +3,8 @@
 A factory is called as ``factory(weights=..., device=..., **options)`` and returns an
 ``Extractor`` (see ``features/base.py``); ``options`` are the Extraction settings the factory's
 signature names (``resize``, ``channels_last``), so a network that has no resize mode is never
-handed one. Built in: ``inception-v3-fid``. From Python, ``register_extractor(name, factory)``;
+handed one. Built in: ``inception-v3-fid``, and (``features/vit.py``) ``dinov2-vitl14``,
+``dinov2-vitb14``, ``clip-vitl14-336``, ``clip-vitb32``. From Python, ``register_extractor(name, factory)``;
 from the CLI, ``--features NAME`` or ``--features module:function`` (imported with the working
 directory on the path, the convention ``ganmetrics sample --generator`` uses).
 """
@@ -20,6 +21,8 @@ from ..config import DEFAULTS, Extraction, resolve_device
 from ..errors import InputError
 from .base import Extractor
 from .inception import load_inception
+from .multi import MultiExtractor
+from .vit import FACTORIES as VIT_FACTORIES
 
 _FACTORIES: dict[str, Callable[..., Extractor]] = {}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
@@ -66,8 +69,18 @@ def _resolve_factory(spec: str) -> Callable[..., Extractor]:
 
 
 def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
-    """Load the network ``extraction.features`` names, with its weights, on its device."""
+    """Load the network ``extraction.features`` names, with its weights, on its device; several
+    names separated by commas give a ``MultiExtractor`` (one decode pass, every network; ``--resize``
+    goes to the networks that have a resize mode)."""
     extraction = (extraction or Extraction()).replace(**changes) if changes else (extraction or Extraction())
+    if "," in extraction.features:
+        names = [n.strip() for n in extraction.features.split(",") if n.strip()]
+        parts = []
+        for n in names:
+            takes_resize = "resize" in inspect.signature(_resolve_factory(n)).parameters
+            parts.append(get_extractor(extraction.replace(
+                features=n, resize=extraction.resize if takes_resize else DEFAULTS.resize)))
+        return MultiExtractor(parts)
     factory = _resolve_factory(extraction.features)
     options = {"resize": extraction.resize, "channels_last": extraction.channels_last}
     params = inspect.signature(factory).parameters
@@ -87,5 +100,7 @@ def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
 
 
 register_extractor(DEFAULTS.features, load_inception)
+for _name, _factory in VIT_FACTORIES.items():  # dinov2-vitl14, dinov2-vitb14, clip-vitl14-336, clip-vitb32
+    register_extractor(_name, _factory)
 
 __all__ = ["register_extractor", "get_extractor", "extractor_names"]
