@@ -93,6 +93,13 @@ class FID(_ImageMetric):
         fake = self._synced(self._stats[False])
         if fake.n == 0 or (self._reference is None and real.n == 0):  # global counts: every rank raises alike
             raise InputError("FID.compute() needs real images (or a reference) and generated images")
+        sides = [("generated", fake, "update(images)")]
+        if self._reference is None:
+            sides.insert(0, ("real", real, "update(images, real=True)"))
+        for side, stats, call in sides:
+            if stats.n == 1:
+                raise InputError(f"FID.compute(): 1 {side} image (passed with {call}); a covariance needs at "
+                                 "least 2, and FID far more")
         est = registry.get_metric("fid").compute(real, fake, {"sqrtm": self.sqrtm},
                                                  registry.Context(device=self._runner.extractor.device))
         return Result("fid", est.value, {"a": real.n or None, "b": fake.n},

@@ -184,7 +184,7 @@ def test_fifo_via_cli_one_line(tmp_path):
 # ----------------------------------------------------------------------------- workers (item 9)
 
 def test_workers_capped_at_cpus_and_files(monkeypatch):
-    from ganmetrics import sources
+    from ganmetrics.inputs import sources
     monkeypatch.setattr(sources, "cpu_count", lambda: 2)
     with pytest.warns(UserWarning, match=r"--workers 100000: capped at 2 \(2 CPUs, 50 files\)"):
         assert cap_workers(100000, 50) == 2
@@ -463,7 +463,7 @@ def test_identical_images_warn(tmp_path, weights_file):
 
 def test_interrupted_sample_folder_refused(tmp_path, monkeypatch):
     """A folder a killed sample run left with 44 of 3,000 images was accepted as complete."""
-    from ganmetrics import sampling
+    from ganmetrics import generators as sampling
     from ganmetrics.inputs.sources import INCOMPLETE_MARKER
     images = np.zeros((5, 3, 8, 8), np.uint8)
     calls = []
