@@ -143,7 +143,7 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
         load_stats(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
         else None)
     if stats_ref is not None and not all(s.stats_ok for s in specs):
-        raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.stats_metrics())} only; "
+        raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.label(m) for m in registry.stats_metrics())} only; "
                          f"give reference images for {', '.join(s.name for s in specs if not s.stats_ok)}")
     if stats_ref is None:
         say("reference: extracting features")

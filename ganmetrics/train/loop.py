@@ -444,9 +444,9 @@ class _Evaluator:
             self.reference = extract_features(to_uint8(self.images[:self.cfg.eval_samples].cpu()), runner, name="real")
         f = extract_features(to_uint8(fake), runner, name="fake")
         n = min(len(self.reference), len(f))
-        params = {"sqrtm": "features", "kid_subsets": 10, "kid_subset_size": min(1000, n), "seed": DEFAULTS.seed,
-                  "splits": min(10, len(f))}
         specs = [registry.get_metric(m) for m in CURVE_METRICS]
+        params = {**registry.param_defaults(specs), "sqrtm": "features", "kid_subsets": 10,
+                  "kid_subset_size": min(1000, n), "seed": DEFAULTS.seed, "splits": min(10, len(f))}
         return {name: est.value for name, est in
                 estimates(specs, self.reference, f, params, registry.Context(device=runner.device)).items()}
 

@@ -63,7 +63,7 @@ def test_pickled_module_is_not_unpickled(tmp_path):
 
 def test_loaded_extractor_records_hash(weights_file):
     ext = load_inception(weights_file, device="cpu", resize="pytorch-fid")
-    assert ext.metadata() == {"extractor": "inception-v3-fid", "resize": "pytorch-fid", "layout": "channels_last",
+    assert ext.metadata() == {"extractor": "inception-v3-fid", "resize": "pytorch-fid", "layout": "channels_last", "tf32": False,
                               "weights_sha256": hashlib.sha256(weights_file.read_bytes()).hexdigest(),
                               "standard_weights": False}  # random test weights, not pytorch-fid's file
     assert load_inception(weights_file, device="cpu", channels_last=False).metadata()["layout"] == "nchw"
