@@ -19,11 +19,9 @@ Brock et al. 2019). Generator outputs are mapped to uint8 from ``output_range`` 
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import torch
 from torch import nn
 
 from .errors import InputError
+from .factories import is_factory_spec, load_factory
 from .inputs.sources import INCOMPLETE_MARKER, OUTPUT_RANGES, to_uint8
 from .io import atomic_write, check_writable, load_checkpoint, save_npz, write_text
 from .train import data as datasets
@@ -89,7 +88,7 @@ def _bundled(path, ckpt) -> tuple[nn.Module, int]:
 
 def make_module(factory: str, kwargs: dict | str | None = None) -> nn.Module:
     """Call ``module:function`` (imported with the working directory on the path) with kwargs."""
-    if not re.fullmatch(r"[\w.]+:[\w.]+", factory or ""):
+    if not is_factory_spec(factory):
         raise InputError(f"--generator {factory}: expected module:function, e.g. mypkg.models:make_generator")
     if isinstance(kwargs, str):
         try:
@@ -98,17 +97,7 @@ def make_module(factory: str, kwargs: dict | str | None = None) -> nn.Module:
             raise InputError(f"--kwargs: not valid JSON ({e})") from None
     if kwargs is not None and not isinstance(kwargs, dict):
         raise InputError("--kwargs: must be a JSON object, e.g. '{\"z_dim\": 128}'")
-    module_name, func_name = factory.split(":")
-    if os.getcwd() not in sys.path:  # like `python -m`: the user's own package in the working directory
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj = importlib.import_module(module_name)
-    except ImportError as e:
-        raise InputError(f"--generator {factory}: cannot import {module_name} ({e})") from None
-    for part in func_name.split("."):
-        if not hasattr(obj, part):
-            raise InputError(f"--generator {factory}: {module_name} has no attribute {func_name}")
-        obj = getattr(obj, part)
+    obj = load_factory(factory, "--generator")
     try:
         module = obj(**(kwargs or {}))
     except TypeError as e:

@@ -10,15 +10,13 @@ directory on the path, the convention ``ganmetrics sample --generator`` uses).
 """
 from __future__ import annotations
 
-import importlib
 import inspect
-import os
 import re
-import sys
 from typing import Callable
 
 from ..config import DEFAULTS, Extraction, resolve_device
 from ..errors import InputError
+from ..factories import is_factory_spec, load_factory
 from .base import Extractor
 from .inception import load_inception
 from .multi import MultiExtractor
@@ -50,22 +48,9 @@ def extractor_names() -> list[str]:
 def _resolve_factory(spec: str) -> Callable[..., Extractor]:
     if spec in _FACTORIES:
         return _FACTORIES[spec]
-    if not re.fullmatch(r"[\w.]+:[\w.]+", spec or ""):
+    if not is_factory_spec(spec):
         raise InputError(f"--features {spec!r}: unknown (available: {', '.join(_FACTORIES)}; or module:function)")
-    module_name, attr = spec.split(":")
-    if os.getcwd() not in sys.path:  # like `python -m`: the user's own module in the working directory
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj = importlib.import_module(module_name)
-    except ImportError as e:
-        raise InputError(f"--features {spec}: cannot import {module_name} ({e})") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise InputError(f"--features {spec}: {module_name} has no attribute {attr}")
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise InputError(f"--features {spec}: {attr} is not callable")
-    return obj
+    return load_factory(spec, "--features")
 
 
 def get_extractor(extraction: Extraction | None = None, **changes) -> Extractor:
