@@ -288,8 +288,12 @@ def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed
         x = (a if spec.pair or b is None else b) if side == "a" else (b if b is not None else a)
         sizes.append(len(x))
     scheme = spec.interval if spec.interval in ("two-size", "half", "bootstrap") else METHODS.get(spec.name, "half")
-    return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
-                              BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
+    try:
+        return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
+                                  BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
+    except InputError as err:  # e.g. half-samples smaller than k + 1 for the k-NN metrics
+        warnings.warn(f"{spec.name}: no interval at this sample size (a resample fails: {err})")
+        return None
 
 
 __all__ = ["fid", "compute_stats", "evaluate", "extract_features", "estimates", "check_compatible", "make_runner",

@@ -74,6 +74,9 @@ CANNOT_RUN = {
     r"^python3? benchmarks/(?!make_images)": "a benchmark: a long measurement whose output docs/benchmarks.md "
                                               "and docs/training.md quote",
     r"^python3? sample\.py": "the user's own generator script in the CI example",
+    r"--features [^ ]*(dinov2|clip)": "needs the official DINOv2 / CLIP weights (hundreds of MB, no network here); "
+                                      "tests/features/test_vit.py runs the same paths on random weights in the "
+                                      "official file formats",
 }
 
 # Inline spans that name a command or an option rather than show one to run.

@@ -232,6 +232,7 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
     def sub(n):
         return np.sort(rng.permutation(n)[: n // part])
 
+    undefined: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
         for r in range(n_boot):
@@ -239,8 +240,16 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
             for k, e in enumerate(entries):
                 ib = sub(len(e.features))
                 for spec in specs:
+                    if spec.name in undefined:
+                        continue
                     est = ests[k][spec.name]
-                    out[spec.name][k, r] = est.replicate(*(ia if side == "a" else ib for side in est.sides))
+                    try:
+                        out[spec.name][k, r] = est.replicate(*(ia if side == "a" else ib for side in est.sides))
+                    except InputError as err:  # e.g. half-samples smaller than k + 1 for the k-NN metrics
+                        undefined[spec.name] = str(err)
+    for name, why in undefined.items():  # no interval rather than a wrong one
+        del out[name]
+        warnings.warn(f"{name}: no interval or significance at this sample size (a half-sample fails: {why})")
     return out
 
 
