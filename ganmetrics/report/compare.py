@@ -173,7 +173,9 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
         replicates = _paired_bootstrap(ref, entries, specs, params, n_boot, seed, runner.device)
-        quarters = _paired_bootstrap(ref, entries, specs, params, n_boot, seed + 1, runner.device, part=4)
+        two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
+        quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4) \
+            if two_size else {}
     for m in wanted:
         lower = registry.lower_is_better(m)
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
@@ -184,10 +186,10 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
                                    params["kid_subsets"], ci)
                       for e, v, sd in zip(entries, values, table.get("kid_std", pd.Series([None] * len(entries))))]
             else:
-                two = registry.get_metric(m).interval == "two-size"
+                two = registry.get_metric(m).interval == "two-size" and m in quarters
                 iv = [centered_interval(v, reps, ci, BOUNDS.get(m, (-np.inf, np.inf)),
                                         scale=two_size_scale(reps, q) if two else 1.0)
-                      for v, reps, q in zip(values, replicates[m], quarters[m])]
+                      for v, reps, q in zip(values, replicates[m], quarters.get(m, [None] * len(values)))]
             table[f"{m}_ci_low"], table[f"{m}_ci_high"] = [x[0] for x in iv], [x[1] for x in iv]
             best = int(np.argmin(table[f"{m}_rank"].to_numpy()))
             p, significant = [], []
