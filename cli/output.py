@@ -19,12 +19,8 @@ def _scalar(v) -> bool:
 
 
 def result_key(r: Result, results: list[Result]) -> str:
-    """The metric's name; when the results span several feature spaces (``--features A,B``),
-    outside Inception space it is suffixed by the space: ``fid_dinov2-vitl14``, ``cmmd_clip-vitl14-336``."""
-    space = r.metadata.get("extractor")
-    if space and space != DEFAULTS.features and len({x.metadata.get("extractor") for x in results}) > 1:
-        return f"{r.metric}_{space}"
-    return r.metric
+    """``registry.result_key`` of ``r`` among ``results`` (``fid_dinov2-vitl14`` when they span several spaces)."""
+    return registry.result_key(r.metric, r.metadata.get("extractor"), [x.metadata.get("extractor") for x in results])
 
 
 def flat(results: list[Result]) -> dict:
@@ -78,9 +74,7 @@ def display_label(r: Result, results: list[Result] | None = None) -> str:
     space = r.metadata.get("extractor")
     if r.metric == "fid" and space and space != DEFAULTS.features:
         return f"FD_{space}"
-    if results and result_key(r, results) != r.metric:
-        return f"{registry.label(r.metric)} [{space}]"
-    return registry.label(r.metric)
+    return registry.label(result_key(r, results) if results else r.metric)
 
 
 def table(results: list[Result]) -> str:

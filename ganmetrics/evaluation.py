@@ -218,7 +218,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     results = []
     for sa, sb in spaces:
         todo = specs if len(spaces) == 1 else [s for s in specs if all(r in (sb if sb is not None else sa).outputs for r in s.needs)]
-        results += _evaluate_space(todo, sa, sb, params, runner, ci, n_boot, seed, force)
+        results += evaluate_space(todo, sa, sb, params, runner, ci, n_boot, seed, force)
     missing = [s.name for s in specs if not any(r.metric == s.name for r in results)]
     if missing:
         raise InputError(f"{', '.join(missing)}: no feature space among {runner.extraction.features} has the outputs "
@@ -243,7 +243,10 @@ def _split_spaces(runner: FeatureRunner, fa, fb) -> list[tuple]:
     return list(zip(parts(fa), parts(fb)))
 
 
-def _evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> list[Result]:
+def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> list[Result]:
+    """Results of ``specs`` on features of ONE space: ``fa`` (FeatureSet or GaussianStats) against
+    ``fb`` (FeatureSet, or None for single-set metrics), after ``check_compatible``; ``params``:
+    every metric parameter; ``runner`` gives the device. ``evaluate`` and ``compare`` call it per space."""
     if fb is not None:
         check_compatible(fa, fb, force)
     for fs in (fa, fb):  # a set of copies: say so (k-NN metrics would measure rounding noise)

@@ -140,16 +140,49 @@ def param_defaults(specs) -> dict[str, Any]:
     return out
 
 
+# --- result keys: how a number is named in JSON/CSV, compare tables and gate configs ------------------
+
+def result_key(metric: str, space: str | None, spaces) -> str:
+    """The name of ``metric`` computed in feature space ``space`` among the run's ``spaces``: the
+    metric's own name, except when the run spans several spaces (``--features A,B``), where the
+    ones outside Inception space are suffixed by their space: ``fid_dinov2-vitl14`` (FD_DINOv2),
+    ``cmmd_clip-vitl14-336``. A single-space run keeps the plain name (its metadata names the space)."""
+    if space and space != DEFAULTS.features and len(set(spaces)) > 1:
+        return f"{metric}_{space}"
+    return metric
+
+
+def keyed(results) -> dict:
+    """``{result_key: result}`` for a list of ``Result`` (their ``metadata["extractor"]`` is the space)."""
+    spaces = [r.metadata.get("extractor") for r in results]
+    return {result_key(r.metric, r.metadata.get("extractor"), spaces): r for r in results}
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """``"fid_dinov2-vitl14"`` -> ``("fid", "dinov2-vitl14")``; a plain metric name -> ``(name, None)``."""
+    if key in _SPECS:
+        return key, None
+    base, _, space = key.partition("_")
+    return (base, space) if base in _SPECS and space else (key, None)
+
+
 def lower_is_better(name: str) -> bool:
-    return get_metric(name).lower_is_better
+    """Of a metric or a result key (``fid_dinov2-vitl14``)."""
+    return get_metric(split_key(name)[0]).lower_is_better
 
 
 def label(name: str) -> str:
+    """A metric's label (``FID``); for a result key outside Inception space ``FD_<space>`` for the
+    Fréchet distance (the FD_DINOv2 of Stein et al. 2023, never called FID) and ``KID [space]`` else."""
+    base, space = split_key(name)
+    if space is not None:
+        return f"FD_{space}" if base == "fid" else f"{_SPECS[base].label} [{space}]"
     return _SPECS[name].label if name in _SPECS else name
 
 
 def fmt(name: str, v: float) -> str:
-    return _SPECS[name].fmt(v) if name in _SPECS else f"{v:.4f}"
+    base = split_key(name)[0]
+    return _SPECS[base].fmt(v) if base in _SPECS else f"{v:.4f}"
 
 
 # ----------------------------------------------------------------------------- the built-in metrics

@@ -19,6 +19,7 @@ is available and only the inputs are resampled.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import pandas as pd
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluation import estimates, evaluate, make_runner
+from ..evaluation import estimates, evaluate_space, make_runner
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
@@ -156,18 +157,64 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
         say(f"{name}: extracting features")
         entries.append(_load_input(x, name, runner, cache, sampler))
 
+    table, replicates = pd.DataFrame({"name": [e.name for e in entries], "step": [e.step for e in entries],
+                                      "n": [len(e.features) for e in entries]}), {}
+    table["step"] = table["step"].astype("Int64")  # integers, <NA> where unknown
+    keys = []
+    for space, ref_s, feats in _spaces(runner, ref, [e.features for e in entries]):
+        entries_s = [dataclasses.replace(e, features=f) for e, f in zip(entries, feats)]
+        todo = [s for s in specs if all(r in feats[0].outputs for r in s.needs)] if space else specs
+        key = {s.name: registry.result_key(s.name, space, [space, None]) for s in todo}
+        cols, reps = _score(ref_s, entries_s, todo, key, params, ci, n_boot, seed, runner, force, say)
+        table = pd.concat([table, cols], axis=1)
+        replicates.update(reps)
+        keys += list(key.values())
+    missing = [s.name for s in specs if not any(registry.split_key(k)[0] == s.name for k in keys)]
+    if missing:
+        raise InputError(f"{', '.join(missing)}: no feature space among {runner.extraction.features} has the outputs "
+                         "it needs")
+    wanted = keys
+    meta = {**entries[0].features.metadata, "ganmetrics_version": __version__, "metrics": wanted, "seed": seed,
+            "reference": getattr(ref, "name", None) or getattr(ref, "label", None), "n_reference": ref_n(ref)}
+    meta.pop("source", None)
+    if ci is not None:
+        meta.update(ci=ci, n_boot=n_boot)
+    if any(isinstance(x, (str, os.PathLike)) and Path(x).suffix.lower() in CHECKPOINT_SUFFIXES for x in inputs):
+        meta["sampler"] = {k: v for k, v in vars(sampler).items() if k != "trust"}
+    return Comparison(table, wanted, replicates, {e.name: e.preview for e in entries}, meta)
+
+
+def _spaces(runner: FeatureRunner, ref, feature_sets):
+    """[(space, reference, [input FeatureSets])]: one item with space None for a single feature
+    space; one per space for ``--features A,B`` (one decode pass, ``features/multi.py``)."""
+    if "," not in runner.extraction.features:
+        return [(None, ref, feature_sets)]
+    if isinstance(ref, GaussianStats):
+        raise InputError(f"{ref.label}: a statistics file holds one feature space; with --features "
+                         f"{runner.extraction.features} give the reference images")
+    ext = runner.extractor
+
+    def parts(fs):
+        return [FeatureSet(fs.name, outs, {**fs.metadata, **meta}) for meta, outs in ext.split(fs.outputs)]
+    per_input = [parts(fs) for fs in feature_sets]
+    return [(part.name, ref_part, [p[k] for p in per_input])
+            for k, (part, ref_part) in enumerate(zip(ext.parts, parts(ref)))]
+
+
+def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, say):
+    """Values, ranks, intervals and significance of every metric in ``specs`` for every input, as
+    columns named by ``names[metric]`` (the result keys), and the paired replicates by that name."""
+    wanted = [s.name for s in specs]
     rows = []
     for e in entries:
-        results = evaluate(ref, e.features, wanted, ci=None, seed=seed, force=force, runner=runner,
-                           **{k: v for k, v in params.items() if k != "seed"})
-        row = {"name": e.name, "step": e.step, "n": len(e.features)}
+        results = evaluate_space(specs, ref, e.features, params, runner, None, n_boot, seed, force)
+        row = {}
         for r in results:
             row[r.metric] = r.value
             if r.std is not None:
                 row[f"{r.metric}_std"] = r.std
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["step"] = table["step"].astype("Int64")  # integers, <NA> where unknown
 
     replicates = {}
     if ci is not None and len(entries):
@@ -207,14 +254,9 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
                 significant.append(bool(lo > 0))
             table[f"{m}_p_vs_best"] = p
             table[f"{m}_best_is_better"] = pd.array(significant, dtype="boolean")
-    meta = {**entries[0].features.metadata, "ganmetrics_version": __version__, "metrics": wanted, "seed": seed,
-            "reference": getattr(ref, "name", None) or getattr(ref, "label", None), "n_reference": ref_n(ref)}
-    meta.pop("source", None)
-    if ci is not None:
-        meta.update(ci=ci, n_boot=n_boot)
-    if any(isinstance(x, (str, os.PathLike)) and Path(x).suffix.lower() in CHECKPOINT_SUFFIXES for x in inputs):
-        meta["sampler"] = {k: v for k, v in vars(sampler).items() if k != "trust"}
-    return Comparison(table, wanted, replicates, {e.name: e.preview for e in entries}, meta)
+    suffixes = ("", "_std", "_rank", "_ci_low", "_ci_high", "_p_vs_best", "_best_is_better")
+    table = table.rename(columns={m + x: names[m] + x for m in wanted for x in suffixes})
+    return table, {names[m]: v for m, v in replicates.items()}
 
 
 def ref_n(ref) -> int:

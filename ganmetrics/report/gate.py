@@ -191,9 +191,12 @@ def validate_config(config: dict, path: str | os.PathLike = "<config>") -> dict:
             _fail(path, f"[[{section}]]", "must be an array of tables ([[" + section + "]] blocks)")
         for item in items:
             metric = item.get("metric")
-            if metric not in computed:
+            several = "," in str(inputs.get("features", ""))  # then fid_<space>, kid_<space>, ... (checked once computed)
+            if not isinstance(metric, str) or not (metric in computed or
+                                                   several and registry.split_key(metric)[0] in computed):
                 _fail(path, f"[[{section}]] metric", f"{metric!r} is not among the metrics [inputs] computes "
-                      f"({', '.join(sorted(computed))})")
+                      f"({', '.join(sorted(computed))}" + (", suffixed _<space> outside Inception space"
+                                                            if several else "") + ")")
             keys = {"min", "max"} if section == "threshold" else {"max_increase"}
             extra = set(item) - keys - {"metric"}
             if extra:
@@ -235,7 +238,7 @@ def _sure(result: Result, level: float, limit: float, lower_is_better: bool) -> 
 
 
 def run_checks(config: dict, results: list[Result], baseline: dict | None) -> list[Check]:
-    by_name = {r.metric: r for r in results}
+    by_name = registry.keyed(results)  # fid, or fid_dinov2-vitl14 when [inputs] features names several spaces
     level = config["inputs"].get("ci")
     noise_aware = level is not None
     checks: list[Check] = []
@@ -246,7 +249,8 @@ def run_checks(config: dict, results: list[Result], baseline: dict | None) -> li
     for item in config.get("threshold", []):
         metric = item["metric"]
         if metric not in by_name:
-            raise InputError(f"threshold on {metric}, which [inputs] metrics does not compute")
+            raise InputError(f"threshold on {metric}, which [inputs] metrics does not compute (computed: "
+                             f"{', '.join(by_name)})")
         r, lower = by_name[metric], registry.lower_is_better(metric)
         judged = _worst(r, lower, noise_aware)
         ok = (item.get("max") is None or judged <= item["max"]) and (item.get("min") is None or judged >= item["min"])

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import display_name
 from ..io import atomic_write, to_json
+from ..config import DEFAULTS
 from ..metrics import registry
 from .compare import Comparison
 from .plots import grid_png, metric_vs_step_png
@@ -59,8 +60,17 @@ def _cells(cmp: Comparison, row) -> list[str]:
     return cells
 
 
+def _label(cmp: Comparison, m: str) -> str:
+    """The column's label: FD_<space> for the Fréchet distance outside Inception space (one space
+    or several), ``KID [space]`` for the other metrics of a non-Inception space among several."""
+    space = cmp.metadata.get("extractor")
+    if m == "fid" and space and space != DEFAULTS.features and "," not in space:
+        return f"FD_{space}"
+    return registry.label(m)
+
+
 def _headers(cmp: Comparison) -> list[str]:
-    return ["rank", "name", "step", "n"] + [f"{registry.label(m)} {'↓' if registry.lower_is_better(m) else '↑'}"
+    return ["rank", "name", "step", "n"] + [f"{_label(cmp, m)} {'↓' if registry.lower_is_better(m) else '↑'}"
                                           for m in cmp.metrics]
 
 

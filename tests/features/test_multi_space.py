@@ -93,3 +93,38 @@ def test_cli_keys_name_the_space_and_stats_files_are_refused(nets, tmp_path):
 def test_a_space_named_twice_is_refused(nets):
     with pytest.raises(InputError, match="named twice"):
         ganmetrics.evaluate(nets["real"], nets["fake"], ["cmmd"], features="twonets:one,twonets:one", device="cpu")
+
+
+def test_compare_ranks_each_space_as_its_single_space_run(nets, tmp_path):
+    from ganmetrics.report.compare import compare
+    other = write_folder(tmp_path / "other", smooth_images(12, size=32, seed=3, shift=0.3))
+    kw = dict(device="cpu", workers=0, kid_subset_size=10, n_boot=8, cache=False)
+    multi = compare([nets["fake"], other], nets["real"], ["fid", "kid"], features="twonets:one,twonets:two", **kw)
+    assert multi.metrics == ["fid_net-one", "kid_net-one", "fid_net-two", "kid_net-two"]
+    for feats, space in (("twonets:one", "net-one"), ("twonets:two", "net-two")):
+        single = compare([nets["fake"], other], nets["real"], ["fid", "kid"], features=feats, **kw)
+        for m in ("fid", "kid"):
+            for col in ("", "_rank", "_ci_low", "_ci_high"):
+                assert multi.table[f"{m}_{space}{col}"].tolist() == pytest.approx(single.table[f"{m}{col}"].tolist(),
+                                                                               rel=1e-9), (space, m, col)
+    text = run("compare", str(nets["fake"]), str(other), "--ref", str(nets["real"]), "--features",
+               "twonets:one,twonets:two", "--metrics", "fid", "--device", "cpu", "-q", "--no-ci")
+    assert text.exit_code == 0, text.output
+    assert "FD_net-one ↓" in text.stdout and "FD_net-two ↓" in text.stdout
+
+
+def test_gate_thresholds_name_the_space(nets, tmp_path):
+    from ganmetrics.report.gate import run_gate
+    single = ganmetrics.evaluate(nets["real"], nets["fake"], ["fid"], features="twonets:two", device="cpu")[0].value
+    cfg = tmp_path / "gate.toml"
+
+    def gate(metric, limit):
+        cfg.write_text(f'[inputs]\nreal = "{nets["real"]}"\nfake = "{nets["fake"]}"\nmetrics = ["fid", "cmmd"]\n'
+                       f'features = "twonets:one,twonets:two"\n[[threshold]]\nmetric = "{metric}"\nmax = {limit}\n')
+        return run_gate(cfg, device="cpu")
+    assert gate("fid_net-two", single * 1.001).passed and not gate("fid_net-two", single * 0.999).passed
+    assert gate("fid_net-two", single * 1.001).checks[0].message.startswith(f"fid_net-two = {single:.6g} meets")
+    with pytest.raises(InputError, match="fid_net-three, which .*computed: fid_net-one, cmmd_net-one, fid_net-two"):
+        gate("fid_net-three", 1)
+    with pytest.raises(InputError, match="'kid_net-two' is not among the metrics"):
+        gate("kid_net-two", 1)
