@@ -1,6 +1,7 @@
 """``ganmetrics train`` and ``ganmetrics curves``."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -71,7 +72,8 @@ from .options import Finite, output_option
               help="Inception weights, for FID/KID/IS curves of image runs.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint, with the "
               "options it was started with (config.json); options given again must match, except a larger --steps.")
-def train(beta1, beta2, resume, **options):
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (the evaluation lines still print).")
+def train(beta1, beta2, resume, quiet, **options):
     """Train a reference GAN / WGAN and log its metric curves (curves.csv, samples/, checkpoints).
 
     Defaults follow what the authors ran on that kind of data (docs/training.md). Stop it at
@@ -101,7 +103,7 @@ def train(beta1, beta2, resume, **options):
     options["size"] = int(options["size"])
     config = config_for(options, given, resume, beta1, beta2)
     try:
-        run_training(config, resume=resume)
+        run_training(config, resume=resume, progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; continue with: ganmetrics train --out {options['out']} --resume") from None
     click.echo(f"done: {display_name(Path(options['out']) / 'curves.csv')}", err=True)

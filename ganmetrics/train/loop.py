@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from ..errors import InputError
 from ..config import DEFAULTS, Extraction, resolve_device
@@ -231,9 +232,10 @@ def train_device(cfg: TrainConfig) -> torch.device:
     return resolve_device(cfg.device)
 
 
-def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFrame:
+def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr, progress: bool = False) -> pd.DataFrame:
     """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
-    run.log, samples/ and checkpoints into ``cfg.out``. A run resumed without a preset named
+    run.log, samples/ and checkpoints into ``cfg.out``. ``progress``: a tqdm bar over the
+    generator steps on ``log`` (the evaluation lines, each with its ETA, print above it). A run resumed without a preset named
     continues with the preset it was started with ("paper" for runs from before presets existed),
     so a change of the default never changes a run under way."""
     if resume and cfg.preset is None and _checkpoints(Path(cfg.out)):
@@ -245,13 +247,13 @@ def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr) -> pd.DataFram
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return _train(cfg, resume, log)
+            return _train(cfg, resume, log, progress)
         finally:
             torch.set_num_threads(threads)
-    return _train(cfg, resume, log)
+    return _train(cfg, resume, log, progress)
 
 
-def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
+def _train(cfg: TrainConfig, resume: bool, log, progress: bool = False) -> pd.DataFrame:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "samples").mkdir(exist_ok=True)
@@ -315,58 +317,64 @@ def _train(cfg: TrainConfig, resume: bool, log) -> pd.DataFrame:
     g_net.train()
     d_net.train()
     progan = cfg.arch == "progan"
-    while state.step < cfg.steps:
-        for opt in (opt_g, opt_d):
-            for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, state.step)
-        if progan:  # the growing schedule, a function of the step (so a resumed run continues mid-fade)
-            progress = stage_and_alpha(state.step, cfg.phase_steps, n_stages(cfg.size))
-            g_net.set_progress(*progress)
-            d_net.set_progress(*progress)
-        for _ in range(cfg.n_critic):
-            real = real_batch(cfg.batch_size)
-            with torch.no_grad():
-                fake = g_net(latent(cfg.batch_size))
-            if progan:  # both at the current resolution, so the gradient penalty is taken there
-                real, fake = d_net.real_at_current(real), d_net.to_current(fake)
-            d_real = d_net(real)
-            loss_d = discriminator_loss(cfg.algo, d_real, d_net(fake))
-            if cfg.algo == "wgan-gp":
-                loss_d = loss_d + cfg.gp_lambda * gradient_penalty(d_net, real, fake, rng)
-            if cfg.drift:
-                loss_d = loss_d + cfg.drift * d_real.pow(2).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            if cfg.algo == "wgan":
+    bar = tqdm(total=cfg.steps, initial=state.step, unit="step", file=log, dynamic_ncols=True,
+               disable=not progress, leave=False)
+    try:
+        while state.step < cfg.steps:
+            for opt in (opt_g, opt_d):
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(cfg, state.step)
+            if progan:  # the growing schedule, a function of the step (so a resumed run continues mid-fade)
+                stage = stage_and_alpha(state.step, cfg.phase_steps, n_stages(cfg.size))
+                g_net.set_progress(*stage)
+                d_net.set_progress(*stage)
+            for _ in range(cfg.n_critic):
+                real = real_batch(cfg.batch_size)
                 with torch.no_grad():
-                    for p in d_net.parameters():
-                        p.clamp_(-cfg.clip, cfg.clip)
-        loss_g = generator_loss(cfg.algo, d_net(g_net(latent(cfg.batch_size))))
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        state.step += 1
-        sums += (loss_d.item(), loss_g.item())
-        count += 1
-        if state.step % cfg.eval_every == 0 or state.step == cfg.steps:
-            elapsed = time.perf_counter() - t0
-            row = {"step": state.step, "d_loss": sums[0] / count, "g_loss": sums[1] / count,
-                   "steps_per_s": count / elapsed}
-            if progan:
-                row.update(resolution=g_net.resolution, alpha=float(g_net.alpha))
-            row.update(evaluator(g_net, state.step, out))
-            row["wall_s"] = wall_base + time.perf_counter() - session_start
-            # plain Python numbers: checkpoints load with weights_only=True, which refuses numpy scalars
-            row = {k: (int(v) if isinstance(v, (int, np.integer)) else float(v)) for k, v in row.items()}
-            state.curve.append(row)
-            _write_curve(out, state.curve)
-            _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
-            msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
-            if state.step < cfg.steps:
-                msg += "  " + eta(state.step - first_step, cfg.steps - state.step, time.perf_counter() - session_start)
-            _say(msg, out, log)
-            sums, count, t0 = np.zeros(2), 0, time.perf_counter()
+                    fake = g_net(latent(cfg.batch_size))
+                if progan:  # both at the current resolution, so the gradient penalty is taken there
+                    real, fake = d_net.real_at_current(real), d_net.to_current(fake)
+                d_real = d_net(real)
+                loss_d = discriminator_loss(cfg.algo, d_real, d_net(fake))
+                if cfg.algo == "wgan-gp":
+                    loss_d = loss_d + cfg.gp_lambda * gradient_penalty(d_net, real, fake, rng)
+                if cfg.drift:
+                    loss_d = loss_d + cfg.drift * d_real.pow(2).mean()
+                opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                opt_d.step()
+                if cfg.algo == "wgan":
+                    with torch.no_grad():
+                        for p in d_net.parameters():
+                            p.clamp_(-cfg.clip, cfg.clip)
+            loss_g = generator_loss(cfg.algo, d_net(g_net(latent(cfg.batch_size))))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            state.step += 1
+            sums += (loss_d.item(), loss_g.item())
+            count += 1
+            bar.update(1)
+            if state.step % cfg.eval_every == 0 or state.step == cfg.steps:
+                elapsed = time.perf_counter() - t0
+                row = {"step": state.step, "d_loss": sums[0] / count, "g_loss": sums[1] / count,
+                       "steps_per_s": count / elapsed}
+                if progan:
+                    row.update(resolution=g_net.resolution, alpha=float(g_net.alpha))
+                row.update(evaluator(g_net, state.step, out))
+                row["wall_s"] = wall_base + time.perf_counter() - session_start
+                # plain Python numbers: checkpoints load with weights_only=True, which refuses numpy scalars
+                row = {k: (int(v) if isinstance(v, (int, np.integer)) else float(v)) for k, v in row.items()}
+                state.curve.append(row)
+                _write_curve(out, state.curve)
+                _save_checkpoint(out, state, g_net, d_net, opt_g, opt_d, rng, cfg)
+                msg = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+                if state.step < cfg.steps:
+                    msg += "  " + eta(state.step - first_step, cfg.steps - state.step, time.perf_counter() - session_start)
+                _say(msg, out, log, bar)
+                sums, count, t0 = np.zeros(2), 0, time.perf_counter()
+    finally:
+        bar.close()
     return pd.DataFrame(state.curve)
 
 
@@ -378,9 +386,12 @@ def eta(done: int, left: int, seconds: float) -> str:
     return f"eta {h}h{m:02d}m" if h else (f"eta {m}m{sec:02d}s" if m else f"eta {sec}s")
 
 
-def _say(msg: str, out: Path, log) -> None:
-    """One line to the caller's stream and to the run's run.log."""
-    print(msg, file=log, flush=True)
+def _say(msg: str, out: Path, log, bar=None) -> None:
+    """One line to the caller's stream (above the progress bar, if one is shown) and to run.log."""
+    if bar is not None and not bar.disable:
+        bar.write(msg, file=log)
+    else:
+        print(msg, file=log, flush=True)
     with open(out / "run.log", "a") as f:
         f.write(msg + "\n")
 

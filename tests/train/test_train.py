@@ -382,3 +382,16 @@ def test_image_runs_log_the_held_out_critic_and_js_when_asked(tmp_path):
     real = load_images("shapes32", 32, 32, 0)[:16].numpy()
     assert row.w1_critic == pytest.approx(wasserstein_critic(real, fake, steps=3, seed=2, patience=10 ** 9).value,
                                           rel=1e-5)
+
+
+def test_progress_bar_counts_steps_and_keeps_the_evaluation_lines(tmp_path):
+    cfg = TrainConfig(algo="nsgan", data="8gaussians", out=str(tmp_path / "bar"), steps=4, batch_size=16, **FAST)
+    log = io.StringIO()
+    train(cfg, log=log, progress=True)
+    text = log.getvalue()
+    assert "4/4" in text and "step/s" in text                      # tqdm's counter over generator steps
+    evals = [line for line in text.replace("\r", "\n").splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in evals] == ["2", "4"]      # written above the bar, whole
+    quiet = io.StringIO()
+    train(dataclasses.replace(cfg, out=str(tmp_path / "quiet")), log=quiet)
+    assert "step/s" not in quiet.getvalue() and quiet.getvalue().count("\n") == 2
