@@ -1,6 +1,6 @@
 """Resize and normalisation in front of the Inception network.
 
-Two modes, recorded in every result and stats file:
+Three modes, recorded in every result and stats file:
 
 ``tf1`` (default)
     What the original TTUR / TensorFlow-1 FID code does inside the graph: bilinear resize to
