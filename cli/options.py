@@ -114,7 +114,7 @@ def extractor_options(f):
                   help="Image-decoding worker processes [default: min(4, CPU count)].")
     @click.option("--resize", type=click.Choice(RESIZE_MODES), default=DEFAULTS.resize, show_default=True,
                   help="tf1: TensorFlow-1 bilinear resize as in TTUR's original code (paper numbers); "
-                       "pytorch-fid: torch bilinear as in pytorch-fid.")
+                       "pytorch-fid: torch bilinear as in pytorch-fid; clean: clean-fid's PIL bicubic (antialiased).")
     @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
     @click.option("--root", type=click.Path(file_okay=False), default=None,
                   help="Folder of torchvision dataset copies, for inputs named like cifar10:train, mnist:test.")

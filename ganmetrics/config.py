@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .errors import InputError
 
 
-RESIZE_MODES = ("tf1", "pytorch-fid")          # Inception preprocessing (see preprocess.py)
+RESIZE_MODES = ("tf1", "pytorch-fid", "clean")  # Inception preprocessing (see preprocess.py)
 SQRTM_METHODS = ("auto", "cholesky", "lowrank", "eigvals", "scipy", "eigh")  # Fréchet routes (see metrics/frechet.py)
 
 
@@ -61,9 +61,9 @@ class Extraction:
     ``features``: a registered extractor name or ``module:function`` (see
     ``ganmetrics.register_extractor``); ``weights``: a weights file, None for the standard file
     (found in $GANMETRICS_*_WEIGHTS or the cache, else downloaded and verified); ``device``:
-    ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ``resize``: ``tf1`` or ``pytorch-fid`` (Inception
-    only); ``channels_last``: NHWC convolutions (faster; float32 rounding differs from NCHW by
-    about 1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``);
+    ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ``resize``: ``tf1``, ``pytorch-fid`` or ``clean``
+    (Inception only); ``channels_last``: NHWC convolutions (faster; float32 rounding differs from
+    NCHW by about 1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``);
     ``tf32``: let GPU convolutions and matmuls run in TF32 (default: full float32).
     """
 

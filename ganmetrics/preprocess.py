@@ -1,6 +1,6 @@
 """Resize and normalisation in front of the Inception network.
 
-Two modes, recorded in every result and stats file:
+Three modes, recorded in every result and stats file:
 
 ``tf1`` (default)
     What the original TTUR / TensorFlow-1 FID code does inside the graph: bilinear resize to
@@ -11,14 +11,25 @@ Two modes, recorded in every result and stats file:
 ``pytorch-fid``
     What pytorch-fid does: ``x / 255``, ``torch.nn.functional.interpolate(bilinear,
     align_corners=False)`` (half-pixel centres), then ``2x - 1``.
+``clean``
+    clean-fid's ``clean`` mode (Parmar, Zhang and Zhu, "On Aliased Resizing and Surprising
+    Subtleties in GAN Evaluation", CVPR 2022; GaParmar/clean-fid ``resize.py``,
+    ``make_resizer("PIL", False, "bicubic", (299, 299))``): each channel of the uint8 image is
+    converted to a 32-bit float Pillow image (mode ``F``), resized by Pillow's antialiased
+    bicubic filter, clipped to [0, 255], and normalised by ``(x - 128) / 128`` as clean-fid's
+    network (the same TF graph, NVIDIA's TorchScript port) does internally. Pillow *is* the
+    protocol, so it is called, not reimplemented; it runs on the CPU, image by image.
 
-For 299x299 inputs the two differ only by the normalisation (127.5 vs 128 centre). See
+For 299x299 inputs the three resizes are the identity, so ``tf1`` and ``clean`` give the same
+network input and ``pytorch-fid`` differs by the normalisation (127.5 vs 128 centre). See
 docs/metrics.md for how far the resulting FIDs differ.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from .config import DEFAULTS, RESIZE_MODES
 from .errors import InputError
@@ -64,6 +75,30 @@ def resize_tf1(x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
     return top + (bottom - top) * dy.view(-1, 1)
 
 
+def resize_clean(images: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
+    """clean-fid's ``clean`` resize of a N x C x H x W batch (uint8, or float on the 0..255 scale)
+    to float32 N x C x ``size`` x ``size`` in [0, 255], on the input's device.
+
+    Per image and channel, as clean-fid's ``make_resizer("PIL", False, "bicubic", ...)``:
+    ``Image.fromarray(x.astype(float32))`` (Pillow mode ``F``), ``.resize((size, size), BICUBIC)``
+    (Pillow's antialiased bicubic, a = -0.5, support scaled by the downsampling factor), then
+    ``clip(0, 255)``. An image already ``size`` x ``size`` is copied unchanged, as Pillow's
+    ``resize`` does for an equal size. The work is on the CPU (a GPU batch goes there and back).
+    """
+    arr = images.detach().cpu().numpy()
+    n, c, h, w = arr.shape
+    if (h, w) == (size, size):  # Image.resize returns a copy for an equal size: the identity
+        out = arr.astype(np.float32)
+    else:
+        out = np.empty((n, c, size, size), dtype=np.float32)
+        for i in range(n):
+            for ch in range(c):
+                channel = Image.fromarray(np.ascontiguousarray(arr[i, ch], dtype=np.float32))  # mode F
+                out[i, ch] = np.asarray(channel.resize((size, size), resample=Image.Resampling.BICUBIC))
+    np.clip(out, 0, 255, out=out)
+    return torch.from_numpy(out).to(images.device)
+
+
 def preprocess(images: torch.Tensor, mode: str = DEFAULT_RESIZE) -> torch.Tensor:
     """uint8 N x 3 x H x W (any device) -> float32 N x 3 x 299 x 299 in the network's input range."""
     if images.dtype != torch.uint8:
@@ -75,4 +110,6 @@ def preprocess(images: torch.Tensor, mode: str = DEFAULT_RESIZE) -> torch.Tensor
         x = images.float().div(255)
         x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
         return 2 * x - 1
+    if mode == "clean":
+        return (resize_clean(images) - 128) / 128  # clean-fid's InceptionV3W: x - 128, then / 128
     raise InputError(f"--resize {mode!r}: unknown mode (choose from {', '.join(RESIZE_MODES)})")

@@ -79,6 +79,9 @@ def load_manifest(text: str | None = None) -> dict[str, Reference]:
         if not isinstance(url, str) or not url.lower().startswith("https://"):
             raise InputError(f"reference manifest entry {name}: url {display_name(repr(url))} is not https; only "
                              "https URLs are fetched (place a local file in the cache by hand instead)")
+        if entry["resize"] not in RESIZE_MODES:  # the --resize mode that reproduces the file, by its CLI name
+            raise InputError(f"reference manifest entry {name}: resize {display_name(repr(entry['resize']))} is not a "
+                             f"--resize mode ({', '.join(RESIZE_MODES)})")
         if entry["name"] in out:
             raise InputError(f"reference manifest: duplicate name {entry['name']}")
         out[entry["name"]] = Reference(**{k: (str(v) if k == "resolution" else v) for k, v in entry.items()})
@@ -151,10 +154,7 @@ def reference_for_sha256(sha: str, manifest: dict[str, Reference] | None = None)
 
 def load_reference(name: str, trust_first_use: bool = False) -> GaussianStats:
     """The reference's statistics, with the manifest's extractor and resize mode as metadata."""
-    ref = lookup(name)
-    if ref.resize not in RESIZE_MODES:
-        raise ReferenceStatsError(f"--ref {name} was made with resize={ref.resize}, which ganmetrics does not "
-                              f"implement; choose a reference made with {' or '.join(RESIZE_MODES)}")
+    ref = lookup(name)  # the manifest's resize is a --resize mode (checked when it is parsed)
     stats = GaussianStats.load(resolve(name, trust_first_use))
     stats.metadata.update(extractor=ref.extractor, resize=ref.resize, source=f"--ref {name}")
     stats.path = f"--ref {name}"

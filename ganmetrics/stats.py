@@ -204,8 +204,8 @@ def assume_protocol(a: "GaussianStats", b: "GaussianStats") -> None:
             x.metadata.setdefault("extractor", extractor)
             x.metadata.setdefault("resize", resize)
         warnings.warn(f"{display_name(x.label)}: statistics without metadata; assuming {assumed}. If the file was "
-                      "made with pytorch-fid pass --resize pytorch-fid, with TTUR --resize tf1; or recompute it with "
-                      "'ganmetrics stats'")
+                      "made with pytorch-fid pass --resize pytorch-fid, with TTUR --resize tf1, with clean-fid's clean mode "
+                      "--resize clean; or recompute it with 'ganmetrics stats'")
 
 
 def check_covariance(sigma: np.ndarray, name: str, tol: float = 1e-6) -> None:

@@ -16,11 +16,13 @@ def test_manifest_parses_with_required_fields_and_unique_names():
     manifest = refs.load_manifest()
     assert "cifar10-train" in manifest and len(manifest) >= 8
     for r in manifest.values():
-        assert r.url.startswith("https://") and r.resize in ("tf1", "pytorch-fid", "clean-fid")
+        assert r.url.startswith("https://") and r.resize in ("tf1", "pytorch-fid", "clean")
         assert r.sha256 == "" or len(r.sha256) == 64
     with pytest.raises(InputError, match="duplicate"):
         entry = ENTRY.format(name="x", resize="tf1", url="https://h/x.npz", sha="")
         refs.load_manifest("[[stats]]\n" + entry + "[[stats]]\n" + entry)
+    with pytest.raises(InputError, match=r"entry x: resize 'clean-fid' is not a --resize mode \(tf1, pytorch-fid, clean\)"):
+        refs.load_manifest("[[stats]]\n" + ENTRY.format(name="x", resize="clean-fid", url="https://h/x.npz", sha=""))
     with pytest.raises(InputError, match="missing url"):
         refs.load_manifest('[[stats]]\nname = "y"\ndataset = "d"\nsplit = "s"\nresolution = "1"\nn = 1\n'
                            'extractor = "e"\nresize = "tf1"\nsource = "s"\nsha256 = ""\n')
@@ -58,7 +60,7 @@ def served(tmp_path, monkeypatch):
         dict(name="toy-unhashed", resize="tf1", url=url, sha=""),
         dict(name="toy-pt", resize="pytorch-fid", url=url, sha=sha),
         dict(name="toy-offline", resize="tf1", url="https://127.0.0.1:9/toy.npz", sha=sha),
-        dict(name="toy-clean", resize="clean-fid", url=url, sha=sha)])
+        dict(name="toy-clean", resize="clean", url=url, sha=sha)])
     manifest = refs.load_manifest(text)
     monkeypatch.setattr(refs, "load_manifest", lambda text=None: manifest)
     return path, sha
@@ -101,8 +103,10 @@ def test_mode_mismatch_is_refused_with_the_fix(served, image_sets, weights_file)
     r = CliRunner().invoke(main, ["fid", "--ref", "toy-pt", str(image_sets["fake"]), "--weights", str(weights_file),
                                   "--workers", "0"])
     assert r.exit_code == 2 and "resize=pytorch-fid" in r.stderr and "--resize" in r.stderr
-    with pytest.raises(ReferenceStatsError, match="does not implement"):
-        refs.load_reference("toy-clean")
+    r = CliRunner().invoke(main, ["fid", "--ref", "toy-clean", str(image_sets["fake"]), "--weights", str(weights_file),
+                                  "--workers", "0"])  # clean-fid's clean statistics need --resize clean
+    assert r.exit_code == 2 and "resize=clean" in r.stderr and "--resize" in r.stderr
+    assert refs.load_reference("toy-clean").metadata["resize"] == "clean"
     r = CliRunner().invoke(main, ["fid", "--ref", "toy", "a", "b"])
     assert r.exit_code == 2 and "exactly one input" in r.output
     r = CliRunner().invoke(main, ["fid", "--ref", "nope", "b"])

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ganmetrics.errors import InputError
-from ganmetrics.preprocess import preprocess, resize_tf1
+from ganmetrics.preprocess import preprocess, resize_clean, resize_tf1
 
 
 def test_tf1_resize_hand_computed():
@@ -50,3 +50,21 @@ def test_bad_mode_and_dtype():
         preprocess(x, "bicubic")
     with pytest.raises(InputError, match="uint8"):
         preprocess(x.float(), "tf1")
+
+
+def test_clean_mode_identity_size_clip_and_constants():
+    # 299 x 299: the resize is the identity, so clean and tf1 feed the network the same tensor
+    x = torch.randint(0, 256, (2, 3, 299, 299), dtype=torch.uint8)
+    assert torch.equal(preprocess(x, "clean"), preprocess(x, "tf1"))
+    # bicubic overshoots at a 0/255 edge; clean-fid clips to [0, 255] before normalising
+    edge = torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
+    edge[..., 16:] = 255
+    y = resize_clean(edge)
+    assert y.min() == 0 and y.max() == 255 and ((y > 0) & (y < 255)).any()
+    # Pillow's filter weights sum to 1: a constant image stays constant (to float32 rounding)
+    flat = torch.full((1, 3, 40, 24), 200, dtype=torch.uint8)
+    assert (resize_clean(flat) - 200).abs().max() < 1e-3
+    # antialiasing: downsampling a 1-pixel checkerboard averages it (tf1's bilinear samples it)
+    board = ((torch.arange(598)[:, None] + torch.arange(598)[None]) % 2 * 255).to(torch.uint8).expand(1, 3, 598, 598)
+    inner = resize_clean(board)[..., 2:-2, 2:-2]  # the borders see a truncated filter
+    assert (inner - 127.5).abs().max() < 0.1 and (resize_tf1(board.float()) - 127.5).abs().min() > 100
