@@ -97,6 +97,23 @@ def test_dinov2_equals_official_forward_on_the_same_weights(dinov2_b14):
     assert meta["extractor"] == "dinov2-vitb14" and meta["weights_sha256"] == ganmetrics.io.sha256_of(path)
 
 
+@pytest.mark.slow
+def test_dinov2_vitl14_equals_official_forward_on_the_same_weights(tmp_path):
+    """The FD_DINOv2 network itself (ViT-L/14: 24 blocks, 1024-d, 16 heads), official key layout."""
+    path = tmp_path / "dinov2_vitl14_pretrain.pth"
+    sd = random_dinov2_checkpoint(dim=1024, depth=24, seed=3)
+    torch.save(sd, path)
+    ext = get_extractor(features="dinov2-vitl14", weights=f"dinov2-vitl14={path}", device="cpu")
+    images = torch.from_numpy(smooth_images(2, size=40, seed=4)).permute(0, 3, 1, 2)
+    ours = ext(images)["embedding"]
+    x = F.interpolate(images.float(), size=(224, 224), mode="bicubic", antialias=True) / 255
+    x = (x - torch.tensor(vit.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vit.IMAGENET_STD).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = official_dinov2_forward(sd, x, heads=16)
+    assert ours.shape == (2, 1024) and ext.dim() == 1024
+    assert torch.allclose(ours, ref, rtol=1e-5, atol=1e-5 * ref.abs().max()), (ours - ref).abs().max()
+
+
 def test_dinov2_pos_embed_is_the_official_grid_not_timms():
     """Pins the difference the issue asks about: timm's resample (size=16, antialias) is not the
     official scale_factor (16.1 / 37) grid, and we use the official one."""
