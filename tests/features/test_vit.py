@@ -81,18 +81,25 @@ def dinov2_b14(tmp_path_factory):
     return path, sd
 
 
-def test_dinov2_equals_official_forward_on_the_same_weights(dinov2_b14):
-    path, sd = dinov2_b14
-    ext = get_extractor(features="dinov2-vitb14", weights=f"dinov2-vitb14={path}", device="cpu")
-    images = torch.from_numpy(smooth_images(3, size=48, seed=1)).permute(0, 3, 1, 2)
+def assert_dinov2_matches_official(space, path, sd, heads, images):
+    """Our extractor loaded from ``path`` vs EDM2's DINOv2Detector preprocessing (resize_mode
+    "torch") followed by the official forward on the same state dict, to 1e-5."""
+    ext = get_extractor(features=space, weights=f"{space}={path}", device="cpu")
     ours = ext(images)["embedding"]
-    # EDM2's DINOv2Detector (resize_mode="torch"), then the official forward
     x = F.interpolate(images.float(), size=(224, 224), mode="bicubic", antialias=True) / 255
     x = (x - torch.tensor(vit.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vit.IMAGENET_STD).view(1, 3, 1, 1)
     with torch.no_grad():
-        ref = official_dinov2_forward(sd, x, heads=12)
-    assert ours.shape == (3, 768) and ext.dim() == 768
+        ref = official_dinov2_forward(sd, x, heads=heads)
+    dim = sd["norm.weight"].shape[0]
+    assert ours.shape == (len(images), dim) and ext.dim() == dim
     assert torch.allclose(ours, ref, rtol=1e-5, atol=1e-5 * ref.abs().max()), (ours - ref).abs().max()
+    return ext
+
+
+def test_dinov2_equals_official_forward_on_the_same_weights(dinov2_b14):
+    path, sd = dinov2_b14
+    images = torch.from_numpy(smooth_images(3, size=48, seed=1)).permute(0, 3, 1, 2)
+    ext = assert_dinov2_matches_official("dinov2-vitb14", path, sd, 12, images)
     meta = ext.metadata()
     assert meta["extractor"] == "dinov2-vitb14" and meta["weights_sha256"] == ganmetrics.io.sha256_of(path)
 
@@ -103,15 +110,8 @@ def test_dinov2_vitl14_equals_official_forward_on_the_same_weights(tmp_path):
     path = tmp_path / "dinov2_vitl14_pretrain.pth"
     sd = random_dinov2_checkpoint(dim=1024, depth=24, seed=3)
     torch.save(sd, path)
-    ext = get_extractor(features="dinov2-vitl14", weights=f"dinov2-vitl14={path}", device="cpu")
     images = torch.from_numpy(smooth_images(2, size=40, seed=4)).permute(0, 3, 1, 2)
-    ours = ext(images)["embedding"]
-    x = F.interpolate(images.float(), size=(224, 224), mode="bicubic", antialias=True) / 255
-    x = (x - torch.tensor(vit.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(vit.IMAGENET_STD).view(1, 3, 1, 1)
-    with torch.no_grad():
-        ref = official_dinov2_forward(sd, x, heads=16)
-    assert ours.shape == (2, 1024) and ext.dim() == 1024
-    assert torch.allclose(ours, ref, rtol=1e-5, atol=1e-5 * ref.abs().max()), (ours - ref).abs().max()
+    assert_dinov2_matches_official("dinov2-vitl14", path, sd, 16, images)
 
 
 def test_dinov2_pos_embed_is_the_official_grid_not_timms():
