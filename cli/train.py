@@ -31,7 +31,7 @@ from .options import Finite, output_option
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
               help="toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear, the WGAN-GP "
                    "authors' toy script (plus their CIFAR code's decay): 8/8 modes on 8gaussians in 5 seeds of 5 at "
-                   "5,000 steps. paper: the papers' tables (WGAN-GP: λ 10, β (0, 0.9), batch 64). Explicit options win.  "
+                   "4,000 and at 5,000 steps. paper: the papers' tables (WGAN-GP: λ 10, β (0, 0.9), batch 64). Explicit options win.  "
                    "[default: toy for wgan-gp on the 2-D toys, paper otherwise (images, other algorithms)]")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the preset's / algorithm's]")
@@ -84,7 +84,7 @@ def train(beta1, beta2, resume, quiet, **options):
     Which preset applies:
       wgan-gp on the 2-D toys: toy (the authors' toy script: --gp-lambda 0.1 --beta1 0.5
         --batch-size 256, plus --lr-decay linear). With the paper's Adam beta1 = 0 the toys
-        converge for some seeds only (1 seed of 5 at 5,000 steps); with toy, all 5 of 5.
+        converge for some seeds only (1 seed of 5 at 5,000 steps); with toy, all 5 of 5 (8/8 modes, at 4,000 and 5,000 steps).
       wgan-gp with --arch progan: progan (Karras et al.: Adam 1e-3, beta (0, 0.99),
         n_critic 1, drift 0.001, λ 10).
       other images, and gan / nsgan / wgan anywhere: paper (the papers' tables; WGAN-GP:
