@@ -10,8 +10,9 @@ The commands are EXTRACTED from the Markdown, so the docs cannot drift from the 
   its own copy, from which the outputs it writes itself are removed first. A command passes when it
   exits 0, or with the exit code the document states (the gate: 0 pass, 1 fail; 2 is never
   accepted, and gate.xml must be written).
-* every ```toml block is the gate configuration of the command beside it: written to the sandbox
-  as ganmetrics.toml and run by that command.
+* the first ```toml block is the gate configuration of the command beside it: written to the sandbox
+  as ganmetrics.toml and run by that command; later blocks (variants, e.g. several feature spaces
+  whose weights are not here) are validated by the gate's own config check.
 * every inline `ganmetrics ...` span is parsed by the real click command (options, choices and
   required arguments checked, nothing run), except the spans in INLINE_NOT_COMMANDS.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import tomllib
 import shlex
 import shutil
 import subprocess
@@ -31,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from ganmetrics.report.gate import validate_config
 import torch
 
 from helpers import smooth_images, write_folder, write_random_weights
@@ -265,8 +269,11 @@ def test_doc_commands_run(doc, base_sandbox, tmp_path, monkeypatch):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.chdir(sandbox)
-    for config in doc_configs(doc):
-        (sandbox / "ganmetrics.toml").write_text(gate_config(config))
+    configs = doc_configs(doc)
+    if configs:  # the first block is the configuration the doc's gate commands run
+        (sandbox / "ganmetrics.toml").write_text(gate_config(configs[0]))
+    for config in configs[1:]:  # later blocks (variants such as several feature spaces) must at least validate
+        validate_config(tomllib.loads(gate_config(config)), sandbox / "variant.toml")
     commands = [c for c in doc_commands(doc) if reason_not_run(c) is None]
     for c in commands:
         for out in _outputs_of(c):
