@@ -57,6 +57,17 @@ def write_random_weights(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def tiny_extractor(name: str, device="cpu"):
+    """A seeded 16-feature network on 16x16 inputs (conv, pool, flatten) as a registered-style
+    extractor: fast stand-in features for tests of the layers around the networks."""
+    from ganmetrics.features.base import ModuleExtractor
+    g = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=2), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())
+    for p in net.parameters():
+        p.data = torch.randn(p.shape, generator=g) * 0.3
+    return ModuleExtractor(net, name, outputs=16, input_size=16, device=device)
+
+
 def smooth_images(n: int, size: int = 32, seed: int = 0, shift: float = 0.0) -> np.ndarray:
     """uint8 N x H x W x 3 images with smooth structure (random low-frequency colour fields),
     closer to real images than white noise; ``shift`` moves their colour distribution."""

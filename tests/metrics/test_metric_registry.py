@@ -13,15 +13,10 @@ from ganmetrics.metrics.registry import Estimate, MetricSpec
 from helpers import run, smooth_images, write_folder
 
 TINY = '''
-import torch
-from ganmetrics.features.base import ModuleExtractor
+from helpers import tiny_extractor
 
 def make(weights=None, device="cpu"):
-    g = torch.Generator().manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=2), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())
-    for p in net.parameters():
-        p.data = torch.randn(p.shape, generator=g) * 0.3
-    return ModuleExtractor(net, "tiny-net", outputs=16, input_size=16, device=device)
+    return tiny_extractor("tiny-net", device)
 '''
 
 

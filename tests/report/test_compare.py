@@ -255,18 +255,10 @@ def test_report_renders_in_headless_chromium(sets, opts, tmp_path):
 def test_tiny_sets_get_no_interval_rather_than_a_failed_report(tmp_path, monkeypatch):
     """Half-samples of a 6-image reference hold 3 rows, fewer than k + 1 for density/coverage:
     the k-NN metrics get no interval (one warning each) and the report still comes out."""
-    import torch
     from ganmetrics.features import registry as extractors
-    from ganmetrics.features.base import ModuleExtractor
+    from helpers import tiny_extractor
 
-    def tiny(weights=None, device="cpu"):
-        g = torch.Generator().manual_seed(0)
-        net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=2), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())
-        for p in net.parameters():
-            p.data = torch.randn(p.shape, generator=g) * 0.3
-        return ModuleExtractor(net, "tiny-cmp", outputs=16, input_size=16, device=device)
-
-    extractors.register_extractor("tiny-cmp", tiny)
+    extractors.register_extractor("tiny-cmp", lambda weights=None, device="cpu": tiny_extractor("tiny-cmp", device))
     try:
         real = write_folder(tmp_path / "real", smooth_images(6, size=16, seed=1))
         sets = [write_folder(tmp_path / f"s{i}", smooth_images(12, size=16, seed=2 + i)) for i in range(2)]
