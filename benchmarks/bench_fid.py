@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,13 @@ def main() -> None:
 
 def bench_size(args, size: int, torch, write_random_weights) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_fid_"))
+    try:
+        _bench_size(args, size, torch, write_random_weights, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # images, weights and any cache: hundreds of MB per size
+
+
+def _bench_size(args, size: int, torch, write_random_weights, work: Path) -> None:
     subprocess.run([sys.executable, str(HERE / "make_images.py"), str(work / "data"), "--n", str(args.n),
                     "--size", str(size)], check=True, stdout=subprocess.DEVNULL)
     hub = work / "torch" / "hub" / "checkpoints"
@@ -68,7 +76,7 @@ def bench_size(args, size: int, torch, write_random_weights) -> None:
         weights.write_bytes(args.weights.read_bytes())
     else:
         write_random_weights(weights, seed=0)
-    env = {**os.environ, "TORCH_HOME": str(work / "torch")}
+    env = {**os.environ, "TORCH_HOME": str(work / "torch"), "GANMETRICS_CACHE": str(work / "cache")}
     real, fake = str(work / "data" / "real"), str(work / "data" / "fake")
     device = ["--cpu"] if args.device == "cpu" else ["--gpu", args.device.partition(":")[2] or "0"]
 

@@ -18,7 +18,7 @@ from ..inputs.sources import ImageSource, content_fingerprint
 from ..io import load_npz, save_npz
 from .weights import cache_dir
 
-VERSION = 2  # 2: outputs stored by role (features, logits) for any network
+VERSION = 3  # 2: outputs stored by role (features, logits) for any network; 3: channels_last Inception folds its batch norms
 
 
 def fingerprint(source: ImageSource, x) -> str:

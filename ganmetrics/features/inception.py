@@ -209,6 +209,28 @@ class FIDInceptionV3(nn.Module):
         return pool3, self.fc(pool3)
 
 
+def fold_batch_norm(model: FIDInceptionV3) -> FIDInceptionV3:
+    """Fold each inference-mode batch norm into its convolution, in place, and return the model.
+
+    conv (weight W, no bias) -> BN(gamma, beta, mean, var, eps) equals one convolution with
+    weight W * s and bias beta - mean * s, s = gamma / sqrt(var + eps) per output channel
+    (computed in float64, stored in float32). The features change by float32 rounding only
+    (about 1e-6 relative, the size of the channels_last difference) and the forward pass skips
+    one pass over every activation: 94 batch norms, about 9% of the CPU time at 299 px.
+    Only for evaluation: the folded model has no batch-norm statistics left to train.
+    """
+    for module in model.modules():
+        if isinstance(module, BasicConv2d) and isinstance(module.bn, nn.BatchNorm2d):
+            bn, conv = module.bn, module.conv
+            scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+            weight = conv.weight.double() * scale[:, None, None, None]
+            bias = bn.bias.double() - bn.running_mean.double() * scale
+            conv.weight = nn.Parameter(weight.to(conv.weight.dtype), requires_grad=False)
+            conv.bias = nn.Parameter(bias.to(conv.weight.dtype), requires_grad=False)
+            module.bn = nn.Identity()
+    return model
+
+
 # ----------------------------------------------------------------------------- the extractor
 
 
@@ -249,9 +271,10 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
     """The FID Inception-v3 with pytorch-fid's weights file format
     (``pt_inception-2015-12-05-6726825d.pth``; found, downloaded and verified by ``weights.py``).
 
-    ``channels_last`` runs the convolutions in NHWC layout (faster in oneDNN and cuDNN); the
-    features differ from NCHW's by float32 rounding only (about 1e-6 relative, inside the parity
-    tolerances; see docs/benchmarks.md). Raises ``WeightsError`` for a file that is not these
+    ``channels_last`` is the fast path: the convolutions run in NHWC layout (faster in oneDNN and
+    cuDNN) with the batch norms folded into them (``fold_batch_norm``); the features differ from
+    the peers' path (``channels_last=False``: NCHW, unfused, their exact op sequence) by float32
+    rounding only (about 1e-6 relative, inside the parity tolerances; see docs/benchmarks.md). Raises ``WeightsError`` for a file that is not these
     weights, ``InputError`` for an unknown resize mode or device."""
     check_mode(resize)
     path = find_weights(weights)
@@ -276,7 +299,7 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
     dev = resolve_device(device)
     model.eval().requires_grad_(False).to(dev)
     if channels_last:
-        model.to(memory_format=torch.channels_last)
+        fold_batch_norm(model).to(memory_format=torch.channels_last)
     return InceptionExtractor(model, resize, dev, sha, channels_last)
 
 
