@@ -12,6 +12,7 @@ Groups name several metrics at once: ``prdc`` = precision, recall, density, cove
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -273,7 +274,9 @@ def _prdc(which: str):
     """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
     2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
     replacement (``replicate``); keeping the manifolds fixed and resampling the per-sample
-    indicators ignored the manifolds' own variability and under-covered (docs/metrics.md)."""
+    indicators ignored the manifolds' own variability and under-covered (docs/metrics.md). One
+    k-NN pass gives all four, so the four metrics share each pass, the replicates' included
+    (memoised by the resample's indices: the intervals draw the same resamples for each)."""
     k_name = "k_pr" if which in ("precision", "recall") else "k_dc"
 
     def compute(a, b, params, ctx) -> Estimate:
@@ -282,9 +285,14 @@ def _prdc(which: str):
             ctx.shared[key] = prdc_indicators(a.features, b.features, params["k_pr"], params["k_dc"], ctx.device)
         per_sample = ctx.shared[key][which]
         fa, fb, device = a.features, b.features, ctx.device
+        memo = ctx.shared.setdefault(key + ("replicates",), {})
 
         def replicate(ia, ib):
-            return float(prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)[which].mean())
+            rows = hashlib.blake2b(np.ascontiguousarray(ia).tobytes() + b"|" + np.ascontiguousarray(ib).tobytes()).digest()
+            if rows not in memo:
+                indicators = prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)
+                memo[rows] = {m: float(v.mean()) for m, v in indicators.items()}
+            return memo[rows][which]
         return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)
     return compute
 

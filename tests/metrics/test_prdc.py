@@ -71,3 +71,32 @@ def test_chunking_does_not_change_the_result():
 def test_bad_inputs(real, fake, match):
     with pytest.raises(InputError, match=match):
         precision_recall(real, fake, k=3)
+
+
+def test_the_four_intervals_share_one_knn_pass_per_resample(monkeypatch):
+    """prdc's four intervals draw the same resamples: one k-NN pass each (plus the estimate),
+    not four, and each interval equals the one computed for that metric alone."""
+    from ganmetrics.evaluation import estimates, interval_of
+    from ganmetrics.features.runner import FeatureSet
+    from ganmetrics.metrics import registry
+
+    rng = np.random.default_rng(5)
+    a = FeatureSet("real", {"features": rng.standard_normal((120, 8))})
+    b = FeatureSet("fake", {"features": 0.2 + rng.standard_normal((120, 8))})
+    names = ["precision", "recall", "density", "coverage"]
+    specs = [registry.get_metric(m) for m in names]
+    params = registry.param_defaults(specs)
+
+    def intervals(which):
+        chosen = [s for s in specs if s.name in which]
+        ests = estimates(chosen, a, b, params, registry.Context(device="cpu"))
+        return {s.name: (ests[s.name].value, interval_of(ests[s.name], s, a, b, 0.9, 12, 0)) for s in chosen}
+
+    calls = []
+    original = registry.prdc_indicators
+    monkeypatch.setattr(registry, "prdc_indicators", lambda *x, **k: calls.append(1) or original(*x, **k))
+    together = intervals(names)
+    assert len(calls) == 1 + 12
+    for m in names:
+        assert intervals([m])[m] == together[m]
+    assert len({iv for _, iv in together.values()}) == 4
