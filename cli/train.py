@@ -35,7 +35,8 @@ from .options import Finite, output_option
                    "[default: toy for wgan-gp on the 2-D toys, paper otherwise (images, other algorithms)]")
 @click.option("--size", type=click.Choice(["32", "64"]), default="32", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the preset's / algorithm's]")
-@click.option("--lr", type=Finite(min=0, min_open=True), default=None, help="[default: the preset's / algorithm's]")
+@click.option("--lr", type=Finite(min=0, min_open=True), default=None,
+              help="[default: the preset's / algorithm's; 1e-3 with --equalized-lr]")
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
                    "[default: none; linear under --preset toy]")
@@ -50,7 +51,8 @@ from .options import Finite, output_option
 @click.option("--minibatch-std/--no-minibatch-std", default=None,
               help="ProGAN's minibatch-std feature map before the discriminator's last block [default: on for progan].")
 @click.option("--equalized-lr/--no-equalized-lr", default=None,
-              help="Weights N(0,1) scaled at run time by sqrt(2/fan_in) in both nets [default: on for progan].")
+              help="Weights N(0,1) scaled at run time by sqrt(2/fan_in) in both nets; with it the default Adam is "
+                   "ProGAN's (--lr 1e-3 --beta1 0 --beta2 0.99), which N(0,1) weights need [default: on for progan].")
 @click.option("--pixel-norm/--no-pixel-norm", default=None,
               help="Pixelwise feature normalisation in the generator (replaces its batch norm) [default: on for progan].")
 @click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,

@@ -102,6 +102,14 @@ class TrainConfig:
             raise InputError(f"--{'/'.join(k.replace('_', '-') for k, v in tricks.items() if v)}: "
                              f"for --arch dcgan or progan, not {arch}")
         tricks = {k: (arch == "progan") if v is None else v for k, v in tricks.items()}
+        if tricks["equalized_lr"] and self.algo == "wgan":
+            raise InputError("--equalized-lr with --algo wgan: weight clipping would bound the stored N(0, 1) "
+                             "weights, not the ones the critic uses; use --algo wgan-gp")
+        # Equalised LR stores weights N(0, 1), so a step of Adam's lr moves them lr relative to
+        # their size, 10-50x less than on DCGAN's small initial weights: it is designed with ProGAN's
+        # Adam (1e-3, beta (0, 0.99)). With the paper's 1e-4 a DCGAN with the tricks still drew noise
+        # after 2,000 steps on shapes32, with 1e-3 blobs by 600 (docs/training.md). Explicit options win.
+        optimiser = PRESETS["progan"] if tricks["equalized_lr"] and a.optimizer == "adam" else {}
         phase_steps = self.phase_steps
         if arch == "progan":
             if phase_steps is None:
@@ -117,8 +125,9 @@ class TrainConfig:
         return dataclasses.replace(
             self, preset=preset_name, arch=arch, phase_steps=phase_steps, drift=drift, **tricks, z_dim=self.z_dim or (2 if toy else 100),
             batch_size=self.batch_size or preset.get("batch_size", a.batch_size),
-            lr=self.lr or preset.get("lr", a.lr),
-            betas=tuple(b if b is not None else d for b, d in zip(self.betas or (None, None), preset.get("betas", a.betas))),
+            lr=self.lr or optimiser.get("lr", preset.get("lr", a.lr)),
+            betas=tuple(b if b is not None else d for b, d in
+                        zip(self.betas or (None, None), optimiser.get("betas", preset.get("betas", a.betas)))),
             n_critic=self.n_critic or preset.get("n_critic", a.n_critic), lr_decay=lr_decay,
             gp_lambda=preset.get("gp_lambda", 10.0) if self.gp_lambda is None else self.gp_lambda,
             batch_norm=(self.algo != "wgan-gp") if self.batch_norm is None else self.batch_norm)

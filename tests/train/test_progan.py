@@ -205,3 +205,18 @@ def test_dcgan_with_the_tricks_trains_and_bad_combinations_are_one_line_errors(t
     r = CliRunner().invoke(main, ["train", "--algo", "wgan-gp", "--data", "8gaussians", "--arch", "progan",
                                   "--out", str(tmp_path / "t")])
     assert r.exit_code == 2 and "the 2-D toys use --arch mlp" in r.stderr
+
+
+def test_equalized_lr_brings_progans_adam_unless_told_otherwise():
+    """Equalised LR stores N(0, 1) weights and is designed with Adam 1e-3, β (0, 0.99): that is
+    its default on any arch; explicit options win; weight clipping (wgan) is refused with it."""
+    base = dict(data="shapes32", arch="dcgan", out="x")
+    eq = TrainConfig(algo="wgan-gp", equalized_lr=True, **base).resolved()
+    assert (eq.lr, eq.betas, eq.n_critic, eq.preset) == (1e-3, (0.0, 0.99), 5, "paper")
+    plain = TrainConfig(algo="wgan-gp", minibatch_std=True, pixel_norm=True, **base).resolved()
+    assert (plain.lr, plain.betas) == (1e-4, (0.0, 0.9))
+    mine = TrainConfig(algo="wgan-gp", equalized_lr=True, lr=2e-4, betas=(0.5, None), **base).resolved()
+    assert (mine.lr, mine.betas) == (2e-4, (0.5, 0.99))
+    assert TrainConfig(algo="nsgan", equalized_lr=True, **base).resolved().lr == 1e-3
+    with pytest.raises(InputError, match="--equalized-lr with --algo wgan: weight clipping"):
+        TrainConfig(algo="wgan", equalized_lr=True, **base).resolved()
