@@ -35,6 +35,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np
 import torch
 
+from ganmetrics.config import DEFAULTS
 from ganmetrics.metrics import bootstrap as B
 from ganmetrics.metrics.inception_score import inception_score
 from ganmetrics.metrics.kid import kid
@@ -164,7 +165,9 @@ def main() -> None:
     p.add_argument("--truth-reps", type=int, default=1000)
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
     p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"])
-    p.add_argument("--prdc-n-rep", type=int, default=40, help="replicates per P/R/D/C interval (each is a k-NN pass)")
+    p.add_argument("--prdc-n-rep", type=int, default=DEFAULTS.n_boot,
+                   help="replicates per P/R/D/C interval (each is a k-NN pass); default: the library's n_boot. "
+                        "Fewer narrow the pivotal quantiles (40 measured D/C 4-5 points short at 95%%, 100 within 2)")
     p.add_argument("--kid-subsets", type=int, default=10, help="KID subsets (the default 100 costs 10x; E[KID] "
                    "does not depend on it, the interval includes its Monte-Carlo variance)")
     p.add_argument("--kid-subset-size", type=int, default=1000)
