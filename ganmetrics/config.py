@@ -62,8 +62,9 @@ class Extraction:
     ``ganmetrics.register_extractor``); ``weights``: a weights file, None for the standard file
     (found in $GANMETRICS_*_WEIGHTS or the cache, else downloaded and verified); ``device``:
     ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ``resize``: ``tf1``, ``pytorch-fid`` or ``clean``
-    (Inception only); ``channels_last``: the fast path, NHWC convolutions (and, for Inception, batch norms folded
-    into them; float32 rounding differs from the peers' NCHW path by about 1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``);
+    (Inception only); ``channels_last``: the fast path, NHWC convolutions (and, for Inception,
+    batch norms folded into them; float32 rounding differs from the peers' NCHW path by about
+    1e-6 relative); ``workers``: decoding processes (None: ``default_workers()``);
     ``tf32``: let GPU convolutions and matmuls run in TF32 (default: full float32).
     """
 
