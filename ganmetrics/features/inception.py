@@ -274,8 +274,9 @@ def load_inception(weights: str | Path | None = None, device="auto", resize: str
     ``channels_last`` is the fast path: the convolutions run in NHWC layout (faster in oneDNN and
     cuDNN) with the batch norms folded into them (``fold_batch_norm``); the features differ from
     the peers' path (``channels_last=False``: NCHW, unfused, their exact op sequence) by float32
-    rounding only (about 1e-6 relative, inside the parity tolerances; see docs/benchmarks.md). Raises ``WeightsError`` for a file that is not these
-    weights, ``InputError`` for an unknown resize mode or device."""
+    rounding only (about 1e-6 relative, inside the parity tolerances; see docs/benchmarks.md).
+    Raises ``WeightsError`` for a file that is not these weights, ``InputError`` for an unknown
+    resize mode or device."""
     check_mode(resize)
     path = find_weights(weights)
     sha = _cached_sha256(str(path), path.stat().st_size, path.stat().st_mtime_ns)

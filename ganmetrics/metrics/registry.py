@@ -288,7 +288,8 @@ def _prdc(which: str):
         memo = ctx.shared.setdefault(key + ("replicates",), {})
 
         def replicate(ia, ib):
-            rows = hashlib.blake2b(np.ascontiguousarray(ia).tobytes() + b"|" + np.ascontiguousarray(ib).tobytes()).digest()
+            rows = hashlib.blake2b(np.ascontiguousarray(ia).tobytes() + b"|"
+                                   + np.ascontiguousarray(ib).tobytes()).digest()
             if rows not in memo:
                 indicators = prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)
                 memo[rows] = {m: float(v.mean()) for m, v in indicators.items()}
