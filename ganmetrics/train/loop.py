@@ -38,7 +38,7 @@ from ..inputs.sources import to_uint8
 from ..io import atomic_write, write_text
 from ..metrics import registry
 from ..report.plots import grid_png
-from ..metrics.critic import js_discriminator, wasserstein_critic
+from ..metrics.critic import dcgan_critic, js_discriminator, wasserstein_critic
 from ..metrics.wasserstein import wasserstein_exact
 from . import data as datasets
 from .algorithms import ALGORITHMS, PRESET_ALGOS, PRESETS, discriminator_loss, generator_loss, gradient_penalty, make_optimizer
@@ -446,10 +446,15 @@ class _Evaluator:
             if cfg.critic_estimates:  # the WGAN paper's Fig. 3/4 quantities, with a DCGAN critic
                 r_np = self.images[:cfg.eval_samples].cpu().numpy()
                 f_np = fake.numpy()
-                row["w1_critic"] = wasserstein_critic(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
-                                                      patience=10 ** 9, device=str(self.device)).value
-                row["js_discriminator"] = js_discriminator(r_np, f_np, steps=cfg.eval_critic_steps, seed=step,
-                                                           device=str(self.device)).value
+                m = min(1000, len(r_np), len(f_np))  # the weight-free yardstick: exact W1 in pixel space
+                row["w1_exact"] = wasserstein_exact(r_np[:m], f_np[:m]).value
+                critic = wasserstein_critic(
+                    r_np, f_np, steps=cfg.eval_critic_steps, seed=step, patience=10 ** 9, device=str(self.device),
+                    critic=held_out_net(r_np.shape[1:], cfg.width, step))
+                row["w1_critic"], row["critic_lipschitz"] = critic.value, critic.lipschitz
+                row["js_discriminator"] = js_discriminator(
+                    r_np, f_np, steps=cfg.eval_critic_steps, seed=step, device=str(self.device),
+                    discriminator=held_out_net(r_np.shape[1:], cfg.width, step)).value
             row.update(self._image_metrics(fake))
             _grid(out / "samples" / f"step_{step:07d}.png", fake[:64])
         return row
@@ -469,6 +474,15 @@ class _Evaluator:
                   "kid_subset_size": min(1000, n), "seed": DEFAULTS.seed, "splits": min(10, len(f))}
         return {name: est.value for name, est in
                 estimates(specs, self.reference, f, params, registry.Context(device=runner.device)).items()}
+
+
+def held_out_net(shape: tuple, width: int, seed: int) -> torch.nn.Module:
+    """The DCGAN critic (no batch norm) that an image run's held-out W1 and JS estimates train
+    from scratch: as wide as the run's own networks (``width`` channels in its first layer), its
+    initial weights drawn from ``seed`` without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return dcgan_critic(shape[0], shape[-1], width)
 
 
 def _scatter(path: Path, real: np.ndarray, fake: np.ndarray, step: int) -> None:

@@ -186,10 +186,11 @@ def test_runs_started_before_the_default_changed_resume_with_their_own_settings(
 def test_cli_preset_fills_the_beta_not_given(tmp_path):
     r = CliRunner().invoke(main, ["train", "--algo", "wgan-gp", "--data", "8gaussians", "--preset", "toy",
                                   "--beta2", "0.99", "--batch-size", "16", "--steps", "2", "--eval-every", "2",
-                                  "--eval-samples", "50", "--out", str(tmp_path)])
+                                  "--eval-samples", "50", "--eval-critic-steps", "7", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     saved = json.loads((tmp_path / "config.json").read_text())
     assert (saved["preset"], saved["betas"], saved["gp_lambda"], saved["lr_decay"]) == ("toy", [0.5, 0.99], 0.1, "linear")
+    assert saved["eval_critic_steps"] == 7
 
 
 def test_cli_resume_needs_only_the_run_folder(tmp_path):
@@ -364,9 +365,13 @@ def test_eta_is_the_remaining_steps_at_the_runs_pace(tmp_path):
 
 def test_image_runs_log_the_held_out_critic_and_js_when_asked(tmp_path):
     """Issue 19 item 4: on shapes32 the curve can carry the held-out critic's W1 and the
-    discriminator's JS next to modes/HQ; the logged W1 is wasserstein_critic on the evaluation's
-    own samples (redrawn from the checkpoint and the evaluation seed)."""
+    discriminator's JS next to modes/HQ, and the exact pixel-space W1 as the yardstick that needs
+    no weights; the logged values are wasserstein_critic (a critic as wide as the run's networks)
+    and wasserstein_exact on the evaluation's own samples (redrawn from the checkpoint and the
+    evaluation seed)."""
     from ganmetrics.metrics.critic import wasserstein_critic
+    from ganmetrics.metrics.wasserstein import wasserstein_exact
+    from ganmetrics.train.loop import held_out_net
     cfg = TrainConfig(algo="wgan", data="shapes32", out=str(tmp_path), steps=2, batch_size=8, eval_every=2,
                       eval_samples=16, eval_critic_steps=3, n_train=32, width=4, device="cpu", critic_estimates=True)
     row = train(cfg).iloc[-1]
@@ -380,8 +385,12 @@ def test_image_runs_log_the_held_out_critic_and_js_when_asked(tmp_path):
     with torch.no_grad():
         fake = g_net(z).numpy()
     real = load_images("shapes32", 32, 32, 0)[:16].numpy()
-    assert row.w1_critic == pytest.approx(wasserstein_critic(real, fake, steps=3, seed=2, patience=10 ** 9).value,
-                                          rel=1e-5)
+    critic = held_out_net(real.shape[1:], 4, seed=2)
+    assert sum(p.numel() for p in critic.parameters()) < 5_000       # width 4, not the default 64
+    assert row.w1_critic == pytest.approx(wasserstein_critic(real, fake, steps=3, seed=2, patience=10 ** 9,
+                                                             critic=critic).value, rel=1e-5)
+    assert row.w1_exact == pytest.approx(wasserstein_exact(real, fake).value, rel=1e-9)
+    assert row.w1_exact > 1.0                                        # 3,072 pixels in [-1, 1]: not a toy's scale
 
 
 def test_progress_bar_counts_steps_and_keeps_the_evaluation_lines(tmp_path):
