@@ -9,7 +9,7 @@ from ..errors import InputError
 from ..io import atomic_write
 
 PANELS = [("d_loss", "discriminator / critic loss"), ("g_loss", "generator loss"),
-          ("w1_exact", "exact W1 to a fresh real sample"), ("w1_critic", "held-out critic W1 estimate"),
+          ("w1_exact", "exact W1 to real samples"), ("w1_critic", "held-out critic W1 estimate"),
           ("js_discriminator", "held-out discriminator JS estimate"), ("modes", "modes covered"),
           ("hq", "share of high-quality samples"), ("fid", "FID"), ("kid", "KID"),
           ("is", "Inception Score")]

@@ -102,14 +102,13 @@ class TrainConfig:
             raise InputError(f"--{'/'.join(k.replace('_', '-') for k, v in tricks.items() if v)}: "
                              f"for --arch dcgan or progan, not {arch}")
         tricks = {k: (arch == "progan") if v is None else v for k, v in tricks.items()}
-        if tricks["equalized_lr"] and self.algo == "wgan":
-            raise InputError("--equalized-lr with --algo wgan: weight clipping would bound the stored N(0, 1) "
-                             "weights, not the ones the critic uses; use --algo wgan-gp")
         # Equalised LR stores weights N(0, 1), so a step of Adam's lr moves them lr relative to
         # their size, 10-50x less than on DCGAN's small initial weights: it is designed with ProGAN's
         # Adam (1e-3, beta (0, 0.99)). With the paper's 1e-4 a DCGAN with the tricks still drew noise
-        # after 2,000 steps on shapes32, with 1e-3 blobs by 600 (docs/training.md). Explicit options win.
-        optimiser = PRESETS["progan"] if tricks["equalized_lr"] and a.optimizer == "adam" else {}
+        # after 2,000 steps on shapes32, with 1e-3 blobs by 600 (docs/training.md). Explicit options
+        # (--lr, --beta1/2, a named --preset) win.
+        progans_adam = tricks["equalized_lr"] and a.optimizer == "adam" and self.preset is None
+        optimiser = PRESETS["progan"] if progans_adam else {}
         phase_steps = self.phase_steps
         if arch == "progan":
             if phase_steps is None:
@@ -212,10 +211,29 @@ def _load_checkpoint(out: Path):
         raise InputError(f"{latest}: corrupt checkpoint ({str(e).splitlines()[0][:120]}){hint}") from None
 
 
-def _run_preset(out: Path) -> str:
-    """The preset recorded in the latest checkpoint of the run in ``out``; runs from before
-    presets existed record none and ran the papers' values ("paper")."""
-    return json.loads(_load_checkpoint(out)["config"]).get("preset") or "paper"
+#: what runs recorded before these options existed ran with
+_BEFORE_RECORDED = {"lr_decay": "none", "preset": "paper", "width": 64, "minibatch_std": False, "equalized_lr": False,
+                    "pixel_norm": False, "phase_steps": None, "drift": 0.0}
+
+
+def _run_settings(out: Path) -> dict:
+    """The resolved settings recorded in the latest checkpoint of the run in ``out``; fields
+    that runs from before an option existed do not record take what those runs ran with."""
+    saved = json.loads(_load_checkpoint(out)["config"])
+    return {**_BEFORE_RECORDED, **{k: v for k, v in saved.items() if v is not None or k not in _BEFORE_RECORDED}}
+
+
+def _with_run_settings(cfg: "TrainConfig", saved: dict) -> "TrainConfig":
+    """``cfg`` with each setting it leaves to a default (None) taken from the run it resumes, so
+    that a change of a default (a preset, equalised LR's optimiser) never changes a run under way;
+    the settings given are checked against the run by ``_train``."""
+    fill = {}
+    for f in dataclasses.fields(cfg):
+        if getattr(cfg, f.name) is None and saved.get(f.name) is not None:
+            fill[f.name] = tuple(saved[f.name]) if f.name == "betas" else saved[f.name]
+    if cfg.betas is not None and None in cfg.betas and saved.get("betas"):  # one beta given: the run's other
+        fill["betas"] = tuple(b if b is not None else r for b, r in zip(cfg.betas, saved["betas"]))
+    return dataclasses.replace(cfg, **fill)
 
 
 def run_config(out) -> dict | None:
@@ -244,12 +262,21 @@ def train_device(cfg: TrainConfig) -> torch.device:
 def train(cfg: TrainConfig, resume: bool = False, log=sys.stderr, progress: bool = False) -> pd.DataFrame:
     """Run (or resume) a training run; returns the curve. Writes config.json, curves.csv,
     run.log, samples/ and checkpoints into ``cfg.out``. ``progress``: a tqdm bar over the
-    generator steps on ``log`` (the evaluation lines, each with its ETA, print above it). A run resumed without a preset named
-    continues with the preset it was started with ("paper" for runs from before presets existed),
-    so a change of the default never changes a run under way."""
-    if resume and cfg.preset is None and _checkpoints(Path(cfg.out)):
-        cfg = dataclasses.replace(cfg, preset=_run_preset(Path(cfg.out)))
+    generator steps on ``log`` (the evaluation lines, each with its ETA, print above it). A resumed
+    run continues with the settings it was started with wherever ``cfg`` leaves one to its default
+    (None): its preset ("paper" for runs from before presets existed), learning rate, betas and
+    the rest, so a change of a default never changes a run under way. Raises ``InputError`` for
+    an invalid combination (a new run only: runs under way continue) or a given setting that
+    differs from the run's."""
+    resuming = resume and _checkpoints(Path(cfg.out))
+    if resuming:
+        cfg = _with_run_settings(cfg, _run_settings(Path(cfg.out)))
+    given = cfg
     cfg = cfg.resolved()
+    if cfg.equalized_lr and cfg.algo == "wgan" and not resuming:  # runs started before this check continue
+        why = "--arch progan uses equalised LR by default" if given.equalized_lr is None else "--equalized-lr"
+        raise InputError(f"{why}, and with --algo wgan weight clipping would bound the stored N(0, 1) weights, "
+                         f"not the ones the critic uses; use --algo wgan-gp (ProGAN's loss) or --no-equalized-lr")
     if cfg.data in datasets.TOYS and train_device(cfg).type == "cpu":
         # The toy MLPs are tiny: one thread avoids thread overheads (measured 4x faster on 2
         # busy cores) and leaves the other cores to parallel runs.
@@ -279,9 +306,7 @@ def _train(cfg: TrainConfig, resume: bool, log, progress: bool = False) -> pd.Da
     state = _State()
     if resume and _checkpoints(out):
         ck = _load_checkpoint(out)
-        saved = {"lr_decay": "none", "preset": "paper", "width": 64, "minibatch_std": False, "equalized_lr": False,
-                 "pixel_norm": False, "phase_steps": None, "drift": 0.0,
-                 **json.loads(ck["config"])}  # runs from before these existed
+        saved = {**_BEFORE_RECORDED, **json.loads(ck["config"])}
         for key in ("algo", "data", "arch", "preset", "seed", "batch_size", "n_critic", "lr", "z_dim", "lr_decay",
                     "gp_lambda", "betas", "clip", "width", "minibatch_std", "equalized_lr", "pixel_norm",
                     "phase_steps", "drift"):

@@ -1,6 +1,7 @@
 """Progressive GAN (issue 19): each trick against its formula, the fade-in blends, the growing
 schedule, --resume mid-fade, and the tricks on --arch dcgan."""
 import dataclasses
+import io
 import json
 import math
 
@@ -207,10 +208,11 @@ def test_dcgan_with_the_tricks_trains_and_bad_combinations_are_one_line_errors(t
     assert r.exit_code == 2 and "the 2-D toys use --arch mlp" in r.stderr
 
 
-def test_equalized_lr_brings_progans_adam_unless_told_otherwise():
+def test_equalized_lr_brings_progans_adam_unless_told_otherwise(tmp_path):
     """Equalised LR stores N(0, 1) weights and is designed with Adam 1e-3, β (0, 0.99): that is
-    its default on any arch; explicit options win; weight clipping (wgan) is refused with it."""
-    base = dict(data="shapes32", arch="dcgan", out="x")
+    its default on any arch; explicit options (a named preset too) win; a new run refuses weight
+    clipping (wgan) with it, naming where the equalised LR came from."""
+    base = dict(data="shapes32", arch="dcgan", out=str(tmp_path / "x"))
     eq = TrainConfig(algo="wgan-gp", equalized_lr=True, **base).resolved()
     assert (eq.lr, eq.betas, eq.n_critic, eq.preset) == (1e-3, (0.0, 0.99), 5, "paper")
     plain = TrainConfig(algo="wgan-gp", minibatch_std=True, pixel_norm=True, **base).resolved()
@@ -218,5 +220,30 @@ def test_equalized_lr_brings_progans_adam_unless_told_otherwise():
     mine = TrainConfig(algo="wgan-gp", equalized_lr=True, lr=2e-4, betas=(0.5, None), **base).resolved()
     assert (mine.lr, mine.betas) == (2e-4, (0.5, 0.99))
     assert TrainConfig(algo="nsgan", equalized_lr=True, **base).resolved().lr == 1e-3
-    with pytest.raises(InputError, match="--equalized-lr with --algo wgan: weight clipping"):
-        TrainConfig(algo="wgan", equalized_lr=True, **base).resolved()
+    paper = TrainConfig(algo="nsgan", equalized_lr=True, preset="paper", **base).resolved()
+    assert (paper.lr, paper.betas) == (2e-4, (0.5, 0.999))              # --preset paper keeps the paper's values
+    with pytest.raises(InputError, match=r"^--equalized-lr, and with --algo wgan weight clipping would bound"):
+        train(TrainConfig(algo="wgan", equalized_lr=True, **base))
+    r = CliRunner().invoke(main, ["train", "--algo", "wgan", "--data", "shapes32", "--arch", "progan",
+                                  "--out", str(tmp_path / "p")])
+    assert r.exit_code == 2 and "--arch progan uses equalised LR by default" in r.stderr
+    assert "--no-equalized-lr" in r.stderr and "Traceback" not in r.output
+    assert not (tmp_path / "x").exists() and not (tmp_path / "p").exists()
+
+
+def test_runs_started_under_older_defaults_resume_with_their_own(tmp_path):
+    """Runs started before equalised LR brought ProGAN's Adam (lr 1e-4 recorded) or before wgan
+    was refused with it continue, from Python without naming their settings and from the CLI."""
+    from ganmetrics.train import loop
+    tiny = dict(data="shapes32", steps=2, eval_every=2, eval_samples=10, n_train=32, width=2, batch_size=8,
+                z_dim=8, device="cpu")
+    old = TrainConfig(algo="wgan-gp", arch="dcgan", equalized_lr=True, out=str(tmp_path / "gp"), **tiny)
+    loop._train(dataclasses.replace(old.resolved(), lr=1e-4, betas=(0.0, 0.9)), False, io.StringIO())
+    resumed = train(dataclasses.replace(old, steps=4), resume=True, log=io.StringIO())
+    assert list(resumed.step) == [2, 4]
+    assert json.loads((tmp_path / "gp" / "config.json").read_text())["lr"] == 1e-4
+    clipped = TrainConfig(algo="wgan", arch="progan", out=str(tmp_path / "wgan"), **tiny)
+    loop._train(clipped.resolved(), False, io.StringIO())                 # as the code before the check did
+    r = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "wgan"), "--resume", "--steps", "4", "-q"])
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(tmp_path / "wgan" / "curves.csv").step) == [2, 4]
