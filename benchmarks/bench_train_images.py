@@ -5,8 +5,9 @@ CPU use small --steps/--width.
 critic's W1 estimate, a GAN run (non-saturating, DCGAN) the held-out discriminator's JS
 estimate, all next to FID/KID (when Inception weights are given), the exact W1 in pixel space
 (1,000 generated vs 1,000 real images; the yardstick that needs no weights), modes covered (of
-12) and the clean share. The table gives, per run, Spearman correlations of the estimate with each quality
-measure over the logged points (the paper: the critic's estimate falls as quality rises, so
+12) and the clean share. The table gives, per run, Spearman correlations of each estimate (also the
+training critic's own, -d_loss, and the training discriminator's JS, log 2 - d_loss / 2, the
+quantities the paper plots) with each quality measure over the logged points (the paper: the critic's estimate falls as quality rises, so
 positive with FID/KID, negative with modes/HQ; JS does not follow). The figure goes to --figure.
 
 ``tricks``: DCGAN vs DCGAN with ProGAN's three tricks vs Progressive GAN (all WGAN-GP) over
@@ -20,6 +21,7 @@ Runs already in --out are continued or read back, as in bench_train.py.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -49,32 +51,48 @@ def run(name, options, seed, args) -> pd.DataFrame:
 
 
 def rho(curve, a, b) -> str:
-    if a not in curve or b not in curve or len(curve) < 3:
+    """Spearman's rank correlation of two logged columns; "—" where one is missing or constant."""
+    if a not in curve or b not in curve or len(curve) < 3 or curve[a].nunique() < 2 or curve[b].nunique() < 2:
         return "—"
     value = spearmanr(curve[a], curve[b]).statistic
     return f"{value:.3f}"
 
 
+def training_estimate(name, curve) -> tuple[str, pd.Series]:
+    """What the papers plot: the training critic's estimate -d_loss (WGAN; WGAN-GP with its
+    penalty), or the training discriminator's JS, log 2 - d_loss / 2 (GAN: d_loss is
+    -E log D(x) - E log(1 - D(G(z))) = 2 log 2 - 2 JS at the optimal D)."""
+    if name == "nsgan":
+        return "train_js", math.log(2) - curve.d_loss / 2
+    return "train_w1", -curve.d_loss
+
+
 def claim(args) -> None:
     curves = {name: run(name, options, 0, args) for name, options in CLAIM.items()}
+    for name, curve in curves.items():
+        column, values = training_estimate(name, curve)
+        curve[column] = values
     print("| run | estimate | points | Spearman with FID | with KID | with exact pixel W1 | with modes covered "
           "| with clean share |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, curve in curves.items():
-        for est in ("w1_critic", "js_discriminator"):
-            print(f"| {name} | {est} | {len(curve)} | {rho(curve, est, 'fid')} | {rho(curve, est, 'kid')} | "
-                  f"{rho(curve, est, 'w1_exact')} | {rho(curve, est, 'modes')} | {rho(curve, est, 'hq')} |")
-    print("\n| run | step | w1_critic | critic Lipschitz | w1_exact (pixels) | js_discriminator | modes | clean share |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for est in ("train_w1", "train_js", "w1_critic", "js_discriminator"):
+            if est in curve:
+                print(f"| {name} | {est} | {len(curve)} | {rho(curve, est, 'fid')} | {rho(curve, est, 'kid')} | "
+                      f"{rho(curve, est, 'w1_exact')} | {rho(curve, est, 'modes')} | {rho(curve, est, 'hq')} |")
+    print("\n| run | step | training estimate | w1_critic | critic Lipschitz | w1_exact (pixels) | js_discriminator "
+          "| modes | clean share |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, curve in curves.items():
+        column, _ = training_estimate(name, curve)
         for _, r in curve.iterrows():
-            print(f"| {name} | {int(r.step)} | {r.w1_critic:.2f} | {r.critic_lipschitz:.2f} | {r.w1_exact:.2f} | "
-                  f"{r.js_discriminator:.4f} | {int(r.modes)} | {r.hq:.3f} |")
+            print(f"| {name} | {int(r.step)} | {column} {r[column]:.4f} | {r.w1_critic:.2f} | {r.critic_lipschitz:.2f} "
+                  f"| {r.w1_exact:.2f} | {r.js_discriminator:.4f} | {int(r.modes)} | {r.hq:.3f} |")
     if args.figure:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        panels = [c for c in ("w1_critic", "js_discriminator", "w1_exact", "fid", "kid", "modes", "hq") if any(c in d for d in curves.values())]
+        panels = [c for c in ("train_w1", "train_js", "w1_critic", "js_discriminator", "w1_exact", "fid", "kid", "modes", "hq") if any(c in d for d in curves.values())]
         fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), squeeze=False)
         for ax, column in zip(axes[0], panels):
             for name, curve in curves.items():

@@ -67,8 +67,7 @@ from .options import Finite, output_option
 @click.option("--eval-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--critic-estimates", is_flag=True, default=None,
               help="Image runs: also log a held-out DCGAN critic's W1 and a held-out discriminator's JS estimate "
-                   "(as wide as --width, trained from scratch at each evaluation; always on for the toys) and the "
-                   "exact pixel-space W1 of 1,000 generated vs 1,000 real images.")
+                   "(as wide as --width, trained from scratch at each evaluation; always on for the toys).")
 @click.option("--eval-samples", type=click.IntRange(min=10), default=2000, show_default=True)
 @click.option("--eval-critic-steps", type=click.IntRange(min=1), default=500, show_default=True,
               help="Steps of each held-out critic / discriminator (toys, and images with --critic-estimates).")

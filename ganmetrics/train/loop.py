@@ -5,7 +5,8 @@ One step = ``n_critic`` discriminator/critic updates, then one generator update.
 time since the start (evaluations included, carried across resumes), and on the
 toys: the exact W1 between 1,000 generated and 1,000 fresh real points, a held-out critic (W1)
 and discriminator (JS) estimate trained from scratch on fresh samples, modes covered and the
-share of high-quality samples (Unrolled-GAN protocol); on images: FID, KID and IS through the
+share of high-quality samples (Unrolled-GAN protocol); on images: the exact W1 in pixel space
+between 1,000 generated and the first 1,000 training images, FID, KID and IS through the
 package's extractor when Inception weights are available, and on shapes32 the modes covered (of
 12) and the share of clean samples (``data.classify_shapes``). The curve goes to ``curves.csv`` and
 a scatter plot or image grid to ``samples/``; then the whole state (models, optimisers, the
@@ -468,11 +469,10 @@ class _Evaluator:
         else:
             if cfg.data == "shapes32":  # modes covered (of 12) and the clean share, like the toys
                 row.update(datasets.shapes_mode_quality(to_uint8(fake).permute(0, 2, 3, 1).numpy()))
+            r_np, f_np = self.images[:cfg.eval_samples].cpu().numpy(), fake.numpy()
+            m = min(1000, len(r_np), len(f_np))  # the weight-free yardstick: exact W1 in pixel space
+            row["w1_exact"] = wasserstein_exact(r_np[:m], f_np[:m]).value
             if cfg.critic_estimates:  # the WGAN paper's Fig. 3/4 quantities, with a DCGAN critic
-                r_np = self.images[:cfg.eval_samples].cpu().numpy()
-                f_np = fake.numpy()
-                m = min(1000, len(r_np), len(f_np))  # the weight-free yardstick: exact W1 in pixel space
-                row["w1_exact"] = wasserstein_exact(r_np[:m], f_np[:m]).value
                 critic = wasserstein_critic(
                     r_np, f_np, steps=cfg.eval_critic_steps, seed=step, patience=10 ** 9, device=str(self.device),
                     critic=held_out_net(r_np.shape[1:], cfg.width, step))

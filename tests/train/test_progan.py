@@ -152,6 +152,7 @@ class _StopAfter:
 def test_progan_resumes_mid_fade_exactly(tmp_path):
     whole = train(_progan(tmp_path / "a"))
     assert list(whole.resolution) == [8, 8] and list(whole.alpha) == [0.25, 0.75]   # both evaluations mid-fade
+    assert (whole.w1_exact > 1).all() and "w1_critic" not in whole    # pixel-space W1 on every image run
     with pytest.raises(KeyboardInterrupt):
         train(_progan(tmp_path / "b"), log=_StopAfter(6))
     ck = torch.load(tmp_path / "b" / "ckpt_0000006.pt", weights_only=True)
