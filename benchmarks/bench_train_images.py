@@ -92,14 +92,21 @@ def claim(args) -> None:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        panels = [c for c in ("train_w1", "train_js", "w1_critic", "js_discriminator", "w1_exact", "fid", "kid", "modes", "hq") if any(c in d for d in curves.values())]
-        fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), squeeze=False)
-        for ax, column in zip(axes[0], panels):
+        order = ("train_w1", "train_js", "w1_critic", "js_discriminator", "w1_exact", "fid", "kid", "modes", "hq")
+        panels = [c for c in order if any(c in d and d[c].nunique() > 1 for d in curves.values())]  # not constant
+        cols = min(4, len(panels))
+        rows = -(-len(panels) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
+        for ax, column in zip(axes.flat, panels):
             for name, curve in curves.items():
                 if column in curve:
                     ax.plot(curve.step, curve[column], marker=".", label=name)
+            if column in ("train_w1", "w1_critic"):  # WGAN's and WGAN-GP's scales differ 100x
+                ax.set_yscale("log")
             ax.set(title=column, xlabel="step")
             ax.legend(fontsize=7)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
         fig.tight_layout()
         fig.savefig(args.figure, dpi=90)
 
