@@ -11,7 +11,7 @@ quantities the paper plots) with each quality measure over the logged points (th
 positive with FID/KID, negative with modes/HQ; JS does not follow). The figure goes to --figure.
 
 ``tricks``: DCGAN vs DCGAN with ProGAN's three tricks vs Progressive GAN (all WGAN-GP) over
---seeds seeds: modes covered and the clean share at the end.
+--seeds seeds: modes covered, the clean share and the pixel-space W1 at the end.
 
     python benchmarks/bench_train_images.py claim --steps 20000 --eval-every 1000 --weights W --figure docs/img/wgan_claim.png
     python benchmarks/bench_train_images.py tricks --steps 14000 --seeds 3 --eval-every 1000
@@ -112,13 +112,15 @@ def claim(args) -> None:
 
 
 def tricks(args) -> None:
-    print("| model | seed | modes (of 12) | clean share | FID |")
-    print("|---|---:|---:|---:|---:|")
+    print("| model | seed | modes (of 12) | clean share | pixel W1 | FID | wall s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, options in TRICKS.items():
         for seed in range(args.seeds):
             last = run(name, options, seed, args).iloc[-1]
             fid = f"{last.fid:.2f}" if "fid" in last else "—"
-            print(f"| {name} | {seed} | {int(last.modes)} | {last.hq:.3f} | {fid} |", flush=True)
+            w1 = f"{last.w1_exact:.2f}" if "w1_exact" in last and pd.notna(last.w1_exact) else "—"
+            print(f"| {name} | {seed} | {int(last.modes)} | {last.hq:.3f} | {w1} | {fid} | {last.wall_s:.0f} |",
+                  flush=True)
 
 
 def main() -> None:
