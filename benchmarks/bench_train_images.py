@@ -7,8 +7,9 @@ estimate, all next to FID/KID (when Inception weights are given), the exact W1 i
 (1,000 generated vs 1,000 real images; the yardstick that needs no weights), modes covered (of
 12) and the clean share. The table gives, per run, Spearman correlations of each estimate (also the
 training critic's own, -d_loss, and the training discriminator's JS, log 2 - d_loss / 2, the
-quantities the paper plots) with each quality measure over the logged points (the paper: the critic's estimate falls as quality rises, so
-positive with FID/KID, negative with modes/HQ; JS does not follow). The figure goes to --figure.
+quantities the paper plots) with each quality measure over the logged points (the paper: the
+critic's estimate falls as quality rises, so positive with FID/KID and pixel W1, negative with
+modes/HQ; JS does not follow). The figure goes to --figure.
 
 ``tricks``: DCGAN vs DCGAN with ProGAN's three tricks vs Progressive GAN (all WGAN-GP) over
 --seeds seeds: modes covered, the clean share and the pixel-space W1 at the end.

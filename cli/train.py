@@ -40,9 +40,11 @@ from .options import Finite, output_option
 @click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
               help="linear: decay both learning rates to 0 over --steps (the WGAN-GP authors' CIFAR code).  "
                    "[default: none; linear under --preset toy]")
-@click.option("--beta1", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy; 0 with "
-              "--equalized-lr unless --preset is named]")
-@click.option("--beta2", type=Finite(min=0, max=1, max_open=True), default=None, help="Adam beta2.  [default: the algorithm's; 0.99 with --equalized-lr unless --preset is named]")
+@click.option("--beta1", type=Finite(min=0, max=1, max_open=True), default=None,
+              help="Adam beta1.  [default: the algorithm's; 0.5 under --preset toy; 0 with --equalized-lr unless "
+                   "--preset is named]")
+@click.option("--beta2", type=Finite(min=0, max=1, max_open=True), default=None,
+              help="Adam beta2.  [default: the algorithm's; 0.99 with --equalized-lr unless --preset is named]")
 @click.option("--n-critic", type=click.IntRange(min=1), default=None, help="[default: 5 for WGANs, 1 for GANs]")
 @click.option("--gp-lambda", type=Finite(min=0), default=None, help="WGAN-GP penalty weight.  [default: 10; 0.1 under --preset toy]")
 @click.option("--clip", type=Finite(min=0, min_open=True), default=0.01, show_default=True, help="WGAN weight clipping c.")
@@ -53,8 +55,9 @@ from .options import Finite, output_option
               help="ProGAN's minibatch-std feature map before the discriminator's last block [default: on for progan].")
 @click.option("--equalized-lr/--no-equalized-lr", default=None,
               help="Weights N(0,1) scaled at run time by sqrt(2/fan_in) in both nets; with it the default Adam is "
-                   "ProGAN's (--lr 1e-3 --beta1 0 --beta2 0.99), which N(0,1) weights need, unless those or --preset are "
-                   "given. Not with --algo wgan (clipping would bound the N(0,1) weights) [default: on for progan].")
+                   "ProGAN's (--lr 1e-3 --beta1 0 --beta2 0.99), which N(0,1) weights need, unless those or "
+                   "--preset are given. Not with --algo wgan (clipping would bound the N(0,1) weights) "
+                   "[default: on for progan].")
 @click.option("--pixel-norm/--no-pixel-norm", default=None,
               help="Pixelwise feature normalisation in the generator (replaces its batch norm) [default: on for progan].")
 @click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,
