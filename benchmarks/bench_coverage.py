@@ -10,6 +10,8 @@ Methods compared:
 * ``percentile``: the old percentile bootstrap (FID, IS with ``--with-bootstrap``; PRDC:
   per-sample indicators with the k-NN manifolds fixed), shown to document why it was replaced;
 * ``half``: half-sampling replicates (delete-N/2 jackknife), pivotal interval around the estimate;
+* ``..., linear quantiles (old)``: the same replicates with numpy's default quantile estimator
+  (type 7) instead of the library's type 9 (``bootstrap.QUANTILE``); free, so always shown;
 * ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
   (the library's choice, ``ganmetrics.metrics.bootstrap.METHODS``);
 * ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance.
@@ -87,6 +89,9 @@ def intervals(real, fake, w, est, args, seed):
 
     def add(metric, half, quarter=None):
         out[(metric, "half")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric]) for lv in LEVELS}
+        out[(metric, "half, linear quantiles (old)")] = {
+            lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], quantile_method="linear")
+            for lv in LEVELS}
         if quarter is not None:
             scale = B.two_size_scale(half, quarter)
             out[(metric, "two-size")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], scale=scale)
@@ -106,6 +111,8 @@ def intervals(real, fake, w, est, args, seed):
         stat = lambda i: inception_score(logits[i], 10)[0]  # noqa: E731
         boot = B.replicates(stat, [len(logits)], args.n_rep, seed, "bootstrap")  # the library's IS interval
         out[("is", "bootstrap")] = {lv: B.centered_interval(est["is"], boot, lv, B.BOUNDS["is"]) for lv in LEVELS}
+        out[("is", "bootstrap, linear quantiles (old)")] = {
+            lv: B.centered_interval(est["is"], boot, lv, B.BOUNDS["is"], quantile_method="linear") for lv in LEVELS}
         if not lib:
             add("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "half"),
                 B.replicates(stat, [len(logits)], args.n_rep, seed + 1, "quarter"))

@@ -1,4 +1,4 @@
-"""Intervals for metrics at a given sample size, differences between two runs, and FID_inf.
+"""Intervals for metrics at a given sample size and differences between two runs.
 
 What an interval is for
 -----------------------
@@ -6,7 +6,8 @@ A metric computed on N samples is a random variable θ̂_N. FID, KID's subsets, 
 metrics are *biased* in N (FID falls as N grows), so "the true value" is ambiguous. Our
 intervals target **E[θ̂_N], the metric's expectation at this sample size**: two runs at the
 same N are comparable through it, and the point estimate always lies inside its interval.
-The N -> infinity value is a different quantity with its own estimator (``fid_infinity``).
+The N -> infinity value is a different quantity with its own estimators (``metrics/infinity.py``:
+FID_inf and IS_inf, the metrics ``fid_inf`` and ``is_inf``).
 
 Why not the percentile bootstrap
 --------------------------------
@@ -18,6 +19,12 @@ Efron & Tibshirani (1993, §13.4) around the estimate, with the replicates centr
 median (which removes the scheme's bias and keeps the estimate inside)::
 
     δ_b = θ*_b - median(θ*),    interval = [θ̂ - q_(1+level)/2(δ), θ̂ - q_(1-level)/2(δ)].
+
+The quantiles q are Hyndman & Fan's (1996) type 9 (``QUANTILE``: numpy's "normal_unbiased"),
+approximately unbiased for normal order statistics. numpy's default (type 7, "linear") pulls
+the tail quantiles of B replicates inwards: at B = 100 its 2.5% and 97.5% points span 0.958 of
+the true 95% width (0.885 at B = 30; simulated over 20,000 sets of normal replicates), which is
+the 4% narrowness the coverage study measured for IS at N = 10,000; type 9 spans 1.005.
 
 Schemes (``replicates``; ``METHODS`` says which each metric uses):
 
@@ -56,6 +63,9 @@ import numpy as np
 from ..errors import InputError
 
 SCHEMES = ("half", "quarter", "bootstrap")
+
+#: how tail quantiles of B replicates are estimated (Hyndman & Fan 1996, type 9; module docstring)
+QUANTILE = "normal_unbiased"
 
 #: interval method per metric, chosen by measured coverage (docs/metrics.md, "Intervals"):
 #: "two-size" = half- and quarter-sampling with the variance extrapolated to N (``two_size_variance``)
@@ -122,13 +132,14 @@ def two_size_variance(half_reps: np.ndarray, quarter_reps: np.ndarray) -> float:
 
 def centered_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
                       bounds: tuple[float, float] = (-math.inf, math.inf), shape: str = "pivotal",
-                      scale: float = 1.0) -> tuple[float, float]:
+                      scale: float = 1.0, quantile_method: str = QUANTILE) -> tuple[float, float]:
     """Interval around ``estimate`` from resampling replicates (module docstring).
 
     ``shape="pivotal"``: replicates centred on their median, reflected quantiles (keeps skew);
     ``shape="normal"``: estimate ± z · std(replicates). ``scale`` multiplies the deviations (the
-    two-size correction: sqrt(Var(θ̂_N) / V(N/2))). Always contains ``estimate`` (if it is inside
-    ``bounds``); clipped to ``bounds``. Errors: InputError for fewer than 2 finite replicates.
+    two-size correction: sqrt(Var(θ̂_N) / V(N/2))). ``quantile_method``: numpy's name of the
+    quantile estimator (default ``QUANTILE``, type 9; "linear" was used before). Always contains
+    ``estimate`` (if it is inside ``bounds``); clipped to ``bounds``. Errors: InputError for fewer than 2 finite replicates.
     """
     _check_level(level)
     reps = np.asarray(reps, dtype=np.float64)
@@ -140,7 +151,7 @@ def centered_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
         lo_q, hi_q = -half, half
     elif shape == "pivotal":
         delta = reps - np.median(reps)
-        lo_q, hi_q = np.quantile(delta, [(1 - level) / 2, (1 + level) / 2])
+        lo_q, hi_q = np.quantile(delta, [(1 - level) / 2, (1 + level) / 2], method=quantile_method)
     else:
         raise InputError(f"interval shape {shape!r}: use 'pivotal' or 'normal'")
     lo, hi = estimate - scale * max(hi_q, 0.0), estimate - scale * min(lo_q, 0.0)
@@ -182,7 +193,7 @@ def bootstrap_interval(statistic: Callable[..., float], sizes: Sequence[int], n_
     """
     _check_level(level)
     reps = replicates(statistic, sizes, n_boot, seed, "bootstrap")
-    lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2], method=QUANTILE)
     return float(lo), float(hi)
 
 
@@ -274,34 +285,6 @@ def sd_from_interval(interval: tuple[float, float] | None, level: float) -> floa
     return float((hi - lo) / (2 * _z(level)))
 
 
-def fid_infinity(x: np.ndarray, y: np.ndarray, fid_fn: Callable[[np.ndarray, np.ndarray], float],
-                 sizes: Sequence[int] | None = None, reps: int = 1, seed: int = 0) -> tuple[float, float]:
-    """``(fid_inf, slope)``: FID extrapolated to N -> infinity (Chong & Forsyth, "Effectively
-    Unbiased FID and Inception Score and where to find them", CVPR 2020, §3): FID is computed on
-    ``y`` subsets of the given ``sizes`` (default 15 sizes evenly spaced in 1/N between N/5 and N,
-    the paper's recipe scaled to the sample), drawn without replacement, against all of ``x``,
-    and a least-squares line in 1/N is fitted; its intercept is FID_inf. This estimates a
-    different quantity from ``evaluate``'s interval (which is about E[FID at N]).
-    """
-    y = np.asarray(y)
-    n = len(y)
-    if sizes is None:
-        lo = max(2, n // 5)
-        sizes = sorted({int(round(1 / v)) for v in np.linspace(1 / lo, 1 / n, 15)})
-    sizes = [int(s) for s in sizes]
-    if len(set(sizes)) < 2 or min(sizes) < 2 or max(sizes) > n:
-        raise InputError(f"FID_inf needs at least 2 distinct subset sizes within 2..{n}, got {sizes}")
-    rng = np.random.default_rng(seed)
-    inv, vals = [], []
-    for s in sizes:
-        for _ in range(reps):
-            idx = rng.permutation(n)[:s]
-            inv.append(1 / s)
-            vals.append(fid_fn(x, y[idx]))
-    slope, intercept = np.polyfit(inv, vals, 1)
-    return float(intercept), float(slope)
-
-
 # --- per-metric intervals: what evaluate, compare and the metric registry call -------------------
 
 def _fid_features(x: np.ndarray, y: np.ndarray) -> float:
@@ -382,7 +365,7 @@ def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc:
     return {m: centered_interval(estimates[m], half[m], level, BOUNDS[m]) for m in estimates}
 
 
-__all__ = ["METHODS", "BOUNDS", "SCHEMES", "replicates", "centered_interval", "resampled_interval",
+__all__ = ["METHODS", "BOUNDS", "SCHEMES", "QUANTILE", "replicates", "centered_interval", "resampled_interval",
            "two_size_variance", "two_size_scale",
            "bootstrap_interval", "kid_jackknife_variance", "kid_interval", "difference_test", "sd_from_interval",
-           "fid_infinity", "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]
+           "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, display_name
+from ..metrics.bootstrap import QUANTILE
 
 
 def expected_best(scores, budget: int, lower_is_better: bool = True) -> float:
@@ -49,7 +50,8 @@ def expected_best_curve(scores, budgets, lower_is_better: bool = True, level: fl
         rng = np.random.default_rng(seed)
         reps = np.array([[expected_best(s, k, lower_is_better) for k in budgets]
                          for s in (scores[rng.integers(0, len(scores), len(scores))] for _ in range(n_boot))])
-        curve["ci_low"], curve["ci_high"] = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        curve["ci_low"], curve["ci_high"] = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2], axis=0,
+                                                            method=QUANTILE)
     return curve
 
 

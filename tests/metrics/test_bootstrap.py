@@ -1,6 +1,6 @@
 """Intervals for E[metric at N]: they contain the estimate, their spread matches closed forms or
-brute force, the KID jackknife equals its definition, differences and gates judge the difference,
-FID_inf extrapolates to the population value. Coverage itself is measured in
+brute force, the KID jackknife equals its definition, differences and gates judge the difference
+and the pivotal quantiles span the nominal width. Coverage itself is measured in
 benchmarks/bench_coverage.py (too slow for a unit test)."""
 import math
 
@@ -28,6 +28,21 @@ def test_centered_interval_always_contains_the_estimate_even_for_biased_skewed_r
             assert 0 <= lo <= 1.0 <= hi
     with pytest.raises(InputError, match="at least 2"):
         B.centered_interval(1.0, [np.nan, 2.0])
+
+
+def test_pivotal_quantiles_of_100_normal_replicates_span_the_nominal_width():
+    # B = 100 replicates of a N(0, 1) statistic: a pivotal 95% interval should be 2 * 1.96 wide on
+    # average. numpy's default (linear, type 7) quantiles give 0.958 of that, the narrowness the
+    # coverage study measured for IS; type 9 (QUANTILE) gives about 1.005.
+    reps = np.random.default_rng(1).standard_normal((4000, 100))
+    def mean_ratio(method):
+        widths = [np.subtract(*B.centered_interval(0.0, r, 0.95, quantile_method=method)[::-1]) for r in reps]
+        return float(np.mean(widths)) / (2 * 1.959964)
+    assert abs(mean_ratio(B.QUANTILE) - 1.0) < 0.015
+    assert mean_ratio("linear") < 0.975          # what the intervals used before
+    # the percentile interval of the critic's estimates uses the same estimator
+    lo, hi = B.bootstrap_interval(lambda i: float(np.mean(reps[0][i])), [100], n_boot=100, level=0.95, seed=0)
+    assert lo < float(np.mean(reps[0])) < hi
 
 
 def test_fid_interval_contains_the_estimate_where_the_percentile_bootstrap_missed_it():
@@ -128,15 +143,3 @@ def test_gate_regression_is_judged_on_the_difference():
     assert not gates.run_checks(config, [worse], baseline)[1].passed
     slightly = Result("fid", 62.9494 + 1.8 * sd, {"a": 200, "b": 200}, interval=(58.0 + 1.8 * sd, 68.5 + 1.8 * sd))
     assert gates.run_checks(config, [slightly], baseline)[1].passed
-
-
-def test_fid_infinity_extrapolates_to_the_population_value():
-    # real: large reference sample; fake: N = 2000 of N(0.1, 1.1^2 I_8); population FID = 8(0.01 + 0.01)
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(50000, 8))
-    y = 0.1 + 1.1 * rng.normal(size=(2000, 8))
-    at_n = B._fid_features(x, y)
-    fid_inf, slope = B.fid_infinity(x, y, B._fid_features, reps=3, seed=0)
-    assert slope > 0 and abs(fid_inf - 0.16) < abs(at_n - 0.16) / 2
-    with pytest.raises(InputError, match="distinct subset sizes"):
-        B.fid_infinity(x, y, B._fid_features, sizes=[100])
