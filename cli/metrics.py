@@ -84,7 +84,8 @@ def prdc(a, b, k_pr, k_dc, ci, n_boot, seed, cache, runner: FeatureRunner, outpu
 @ref_options
 @click.option("--metrics", default="fid,is,kid,prdc", show_default=True, callback=parse_metrics,
               help="Comma-separated metric names: fid, is (on B), kid, prdc (= precision, recall, density, "
-                   "coverage), or any registered metric.")
+                   "coverage), cmmd, fid_inf and is_inf (extrapolated to N -> infinity, Chong & Forsyth 2020; "
+                   "at least 20 samples), or any registered metric.")
 @splits_option
 @is_order_option
 @apply(kid_options)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -26,6 +27,7 @@ from .frechet import METHODS as SQRTM_METHODS
 from .frechet import (frechet_distance_info, frechet_distance_of_features_info, frechet_distance_to_features,
                       frechet_distance_to_features_info)
 from .inception_score import inception_score
+from .infinity import POINTS, fid_infinity, is_infinity
 from .kid import kid
 from .mmd import CMMD_SIGMA, cmmd
 from .prdc import prdc_indicators
@@ -324,6 +326,55 @@ def _cmmd(a, b, params, ctx) -> Estimate:
 
 register_metric(MetricSpec("cmmd", _cmmd, "CMMD", params={"cmmd_sigma": CMMD_SIGMA}, decimals=4,
                            description="CLIP MMD: Gaussian-kernel MMD² x 1000 (sigma 10), best on clip-vitl14-336"))
+
+
+@contextmanager
+def _naming(metric: str, b):
+    """Prefix an InputError with the metric and the input it concerns."""
+    try:
+        yield
+    except InputError as err:
+        raise InputError(f"{metric} of {b.label}: {err}") from None
+
+
+def _fid_inf(a, b, params, ctx) -> Estimate:
+    """FID_inf (Chong & Forsyth, CVPR 2020): FID of 15 subsets of the evaluated set (sizes N/10 ..
+    N) against the whole reference's statistics, extrapolated linearly in 1/N to N -> infinity
+    (``metrics/infinity.py``; the authors' ``calculate_FID_infinity``). May be negative. Its
+    interval (half-sampling) costs 15 FIDs per replicate."""
+    seed, fb = params["seed"], b.features
+    ref = _stats_of(a)
+    with _naming("fid_inf", b):
+        value, slope = fid_infinity(ref.mu, ref.sigma, fb, POINTS, seed)
+    meta = {"points": POINTS, "smallest": int(len(fb) // 10), "slope": slope,
+            "estimates": "N -> infinity (Chong & Forsyth 2020)"}
+    if isinstance(a, GaussianStats):
+        return Estimate(value, metadata=meta, sides=("b",),
+                        replicate=lambda ib: fid_infinity(ref.mu, ref.sigma, fb[ib], POINTS, seed)[0])
+    fa = a.features
+
+    def replicate(ia, ib):
+        r = GaussianStats(fa.shape[1], a.metadata).update(fa[ia])
+        return fid_infinity(r.mu, r.sigma, fb[ib], POINTS, seed)[0]
+    return Estimate(value, metadata=meta, sides=("a", "b"), replicate=replicate)
+
+
+def _is_inf(a, b, params, ctx) -> Estimate:
+    """IS_inf (Chong & Forsyth, CVPR 2020): IS with one split on 15 subsets (sizes N/10 .. N),
+    extrapolated linearly in 1/N (the authors' ``calculate_IS_infinity``)."""
+    logits, seed = b.logits, params["seed"]
+    with _naming("is_inf", b):
+        value, slope = is_infinity(logits, POINTS, seed)
+    return Estimate(value, metadata={"points": POINTS, "smallest": int(len(logits) // 10), "slope": slope,
+                                     "estimates": "N -> infinity (Chong & Forsyth 2020)"},
+                    sides=("b",), replicate=lambda i: is_infinity(logits[i], POINTS, seed)[0])
+
+
+register_metric(MetricSpec("fid_inf", _fid_inf, "FID_inf", stats_ok=True, params={"seed": DEFAULTS.seed},
+                           interval="half", description="FID extrapolated to N -> infinity (Chong & Forsyth 2020)"))
+register_metric(MetricSpec("is_inf", _is_inf, "IS_inf", needs=("logits",), pair=False,
+                           params={"seed": DEFAULTS.seed}, interval="half", lower_is_better=False,
+                           description="IS (one split) extrapolated to N -> infinity (Chong & Forsyth 2020)"))
 
 SQRTM_CHOICES = (*SQRTM_METHODS, "features")
 
