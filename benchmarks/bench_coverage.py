@@ -46,7 +46,12 @@ from ganmetrics.report.gate import run_checks
 from ganmetrics.result import Result
 
 LEVELS = (0.90, 0.95)
+POPULATION = "fid_inf vs population FID (0.02 d)"
 PRDC = B.PRDC
+
+
+def bounds(metric):
+    return B.BOUNDS.get(metric, (-np.inf, np.inf))
 
 
 def draw(rng, n, d, fake=True):
@@ -55,8 +60,20 @@ def draw(rng, n, d, fake=True):
     return 0.1 + 1.1 * rng.normal(size=(n, d))
 
 
+def infinity_estimates(real, fake, w, args):
+    """The library's fid_inf / is_inf Estimates (value + replicate), as evaluate computes them."""
+    from ganmetrics.features.runner import FeatureSet
+    from ganmetrics.metrics import registry
+    a = FeatureSet("real", {"features": real})
+    b = FeatureSet("fake", {"features": fake, "logits": 3 * fake @ w})
+    return {m: registry.get_metric(m).compute(a, b, {"seed": 0}, registry.Context())
+            for m in ("fid_inf", "is_inf") if m in args.metrics}
+
+
 def estimates(real, fake, w, args):
     out = {}
+    for m, est in infinity_estimates(real, fake, w, args).items():
+        out[m], out["_" + m] = est.value, est
     if "fid" in args.metrics or "gate" in args.metrics:
         out["fid"] = B._fid_features(real, fake)
     if "is" in args.metrics:
@@ -88,13 +105,13 @@ def intervals(real, fake, w, est, args, seed):
     out = {}
 
     def add(metric, half, quarter=None):
-        out[(metric, "half")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric]) for lv in LEVELS}
+        out[(metric, "half")] = {lv: B.centered_interval(est[metric], half, lv, bounds(metric)) for lv in LEVELS}
         out[(metric, "half, linear quantiles (old)")] = {
-            lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], quantile_method="linear")
+            lv: B.centered_interval(est[metric], half, lv, bounds(metric), quantile_method="linear")
             for lv in LEVELS}
         if quarter is not None:
             scale = B.two_size_scale(half, quarter)
-            out[(metric, "two-size")] = {lv: B.centered_interval(est[metric], half, lv, B.BOUNDS[metric], scale=scale)
+            out[(metric, "two-size")] = {lv: B.centered_interval(est[metric], half, lv, bounds(metric), scale=scale)
                                          for lv in LEVELS}
 
     def percentile(metric, reps):
@@ -118,6 +135,10 @@ def intervals(real, fake, w, est, args, seed):
                 B.replicates(stat, [len(logits)], args.n_rep, seed + 1, "quarter"))
         if args.with_bootstrap:
             percentile("is", B.replicates(stat, [len(logits)], args.n_rep, seed, "bootstrap"))
+    for m in ("fid_inf", "is_inf"):
+        if m in args.metrics:
+            e = est["_" + m]
+            add(m, B.replicates(e.replicate, [len(real), len(fake)][-len(e.sides):], args.n_rep, seed, "half"))
     if "kid" in args.metrics:
         out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv)
                                      for lv in LEVELS}
@@ -171,7 +192,8 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=200)
     p.add_argument("--truth-reps", type=int, default=1000)
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
-    p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"])
+    p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"],
+                   help="among fid, is, kid, prdc, gate, fid_inf, is_inf (the last two: 15 metrics per replicate)")
     p.add_argument("--prdc-n-rep", type=int, default=DEFAULTS.n_boot,
                    help="replicates per P/R/D/C interval (each is a k-NN pass); default: the library's n_boot. "
                         "Fewer narrow the pivotal quantiles (40 measured D/C 4-5 points short at 95%%, 100 within 2)")
@@ -204,9 +226,14 @@ def main() -> None:
                 real, fake = draw(rng, n, d, False), draw(rng, n, d)
                 est = estimates(real, fake, w, args)
                 for (metric, method), ivs in intervals(real, fake, w, est, args, r).items():
-                    for lv, (lo, hi) in ivs.items():
-                        hits.setdefault((metric, method, lv), []).append(lo <= tr[metric][0] <= hi)
-                    widths.setdefault((metric, method), []).append(ivs[0.95][1] - ivs[0.95][0])
+                    targets = [(metric, tr[metric][0])]
+                    if metric == "fid_inf":  # FID_inf estimates the population FID: 0.02 d here
+                        targets.append((POPULATION, 0.02 * d))
+                        tr[POPULATION] = (0.02 * d, 0.0, tr["fid_inf"][2])
+                    for name, target in targets:
+                        for lv, (lo, hi) in ivs.items():
+                            hits.setdefault((name, method, lv), []).append(lo <= target <= hi)
+                        widths.setdefault((name, method), []).append(ivs[0.95][1] - ivs[0.95][0])
                 if "gate" in args.metrics:
                     for k, v in gate_alarm(real, fake, w, est, args, r, rng).items():
                         alarms.setdefault(k, []).append(v)
