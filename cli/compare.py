@@ -36,18 +36,18 @@ def _reference(ref: str, trust_first_use: bool):
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--ref", "reference", required=True, metavar="REF",
-              help="Reference: image folder/array, statistics .npz (FID only), dataset name (cifar10:train) or "
-                   "reference name (ganmetrics refs list).")
+              help="Reference: image folder/array, statistics .npz (FID, FID_inf, and IS/IS_inf which ignore the "
+                   "reference), dataset name (cifar10:train) or reference name (ganmetrics refs list).")
 @click.option("--trust-first-use", is_flag=True, help="See 'ganmetrics refs fetch'.")
 @click.option("--metrics", default="fid", show_default=True, callback=parse_metrics,
-              help="Comma-separated: fid, is, kid, prdc.")
+              help="Comma-separated: fid, is, kid, prdc, cmmd, fid_inf, is_inf, or any registered metric.")
 @click.option("--names", default=None, help="Comma-separated row names [default: the input file/folder names].")
 @click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95, show_default=True,
               help="Level of the paired-bootstrap intervals and significance tests.")
 @click.option("--no-ci", is_flag=True, help="Point values and ranks only (no bootstrap).")
 @click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
               help="Bootstrap resamples (each recomputes every metric of every input).")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Seed of KID subsets and bootstrap.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Seed of KID subsets, the bootstrap and the FID_inf/IS_inf subsets.")
 @splits_option
 @apply(kid_options)
 @apply(prdc_options)

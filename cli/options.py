@@ -201,7 +201,8 @@ def output_option(required: bool = False, default=None, dir_okay: bool = False, 
 # ----------------------------------------------------------------------------- metric options
 
 seed_option = click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
-                           help="Seed of every random choice (KID subsets, IS split permutation, bootstrap).")
+                           help="Seed of every random choice (KID subsets, IS split permutation, bootstrap, "
+                                "FID_inf/IS_inf subsets).")
 cache_option = click.option("--cache", is_flag=True,
                             help="Reuse and keep extracted features in the cache folder (keyed by the input's "
                                  "content, the feature network, its weights and preprocessing).")
@@ -226,8 +227,9 @@ prdc_options = [
 ci_options = [
     click.option("--ci", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
                  help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
-                      "sample sizes; it contains the estimate (subsampling: about 1.5 x --n-boot times the "
-                      "metric on half the rows; KID: closed form). See docs/metrics.md."),
+                      "sample sizes; it contains the estimate (resampling: --n-boot times the metric on half "
+                      "the rows, IS on all rows drawn with replacement, FID_inf/IS_inf 15 metrics each time; "
+                      "KID: closed form). See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
                  help="Resampling replicates for --ci."),
 ]

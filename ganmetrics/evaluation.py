@@ -16,6 +16,8 @@ import dataclasses
 import os
 import warnings
 
+import numpy as np
+
 from . import distributed
 from ._version import __version__
 from .config import DEFAULTS, Extraction, InputPolicy
@@ -207,7 +209,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     fa = None
     if isinstance(a, GaussianStats) or (_is_path(a) and is_stats_file(a)):
         if needs_a_features:
-            what = [s.name for s in specs if not s.stats_ok] or ["the interval"]
+            what = [s.name for s in specs if s.pair and not s.stats_ok] or ["the interval"]
             raise InputError(f"{_label(a) if isinstance(a, GaussianStats) else a}: holds only statistics (mu, sigma); "
                              f"{', '.join(what)} needs the images")
         fa = a if isinstance(a, GaussianStats) else load_stats(a)
@@ -249,9 +251,14 @@ def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> li
     every metric parameter; ``runner`` gives the device. ``evaluate`` and ``compare`` call it per space."""
     if fb is not None:
         check_compatible(fa, fb, force)
-    for fs in (fa, fb):  # a set of copies: say so (k-NN metrics would measure rounding noise)
+    for fs in (fa, fb):
         if isinstance(fs, FeatureSet):
-            warn_if_duplicate_dominated(fs.name, fs.features)
+            for role, x in fs.outputs.items():  # name the input, not just "features contain NaN"
+                bad = int((~np.isfinite(np.asarray(x, np.float64))).any(axis=1).sum()) if np.ndim(x) == 2 else 0
+                if bad:
+                    raise InputError(f"{fs.name}: the {role} of {bad} of {len(x)} samples are NaN or infinite (the "
+                                     f"network {fs.metadata.get('extractor')!r} produced them; check those images)")
+            warn_if_duplicate_dominated(fs.name, fs.features)  # a set of copies: k-NN metrics would measure rounding
     for spec in specs:
         for role in spec.needs:
             for fs in (fb if fb is not None else fa, fa if spec.pair else None):
@@ -295,7 +302,9 @@ def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed
         return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
                                   BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
     except InputError as err:  # e.g. half-samples smaller than k + 1 for the k-NN metrics
-        warnings.warn(f"{spec.name}: no interval at this sample size (a resample fails: {err})")
+        rows = " and ".join(str(n // 2 if scheme != "bootstrap" else n) for n in sizes)
+        warnings.warn(f"{spec.name}: no interval at this sample size (its resamples of {rows} rows are too small: "
+                      f"{err})")
         return None
 
 

@@ -118,17 +118,24 @@ class StreamingMetric(_ImageMetric):
 
     ``StreamingMetric("kid", kid_subsets=50)``; images with ``real=True`` form the reference
     side, the rest the evaluated side (single-input metrics such as ``is`` use the latter only).
-    ``params``: the metric's parameters (defaults from ``ganmetrics.config.DEFAULTS``)."""
+    ``reference``: a fixed reference instead (statistics file, ``GaussianStats`` or images), for
+    the metrics that accept statistics (``fid``, ``fid_inf``): ``StreamingMetric("fid_inf",
+    reference="real.npz")``. ``params``: the metric's parameters (defaults from
+    ``ganmetrics.config.DEFAULTS``)."""
 
     def __init__(self, metric: str, weights=None, device="auto", resize=DEFAULTS.resize,
                  batch_size=DEFAULTS.batch_size, channels_last: bool = True, features: str = DEFAULTS.features,
-                 tf32: bool = False, **params):
+                 tf32: bool = False, reference=None, **params):
         super().__init__(_extraction(weights, device, resize, batch_size, channels_last, features, tf32))
         self.spec = registry.get_metric(metric)
         defaults = {**self.spec.params}
         unknown = [k for k in params if k not in defaults]
         if unknown:
             raise InputError(f"{metric}: unknown parameter(s) {', '.join(unknown)} (takes: {', '.join(defaults)})")
+        if reference is not None and not self.spec.stats_ok:
+            raise InputError(f"{metric}: a fixed reference is supported for "
+                             f"{', '.join(registry.stats_metrics())}; pass reference images with update(..., real=True)")
+        self._reference = None if reference is None else load_stats_or_images(reference, self._runner)
         self.params = {**defaults, **params}
         self.reset()
 
@@ -138,6 +145,8 @@ class StreamingMetric(_ImageMetric):
     def update(self, images, real: bool = False) -> None:
         if real and not self.spec.pair:
             raise InputError(f"{self.spec.name} uses the evaluated images only; update(..., real=True) is not allowed")
+        if real and self._reference is not None:
+            raise InputError(f"this {self.spec.name} has a fixed reference; update(..., real=True) is not allowed")
         outs = self._outputs(images)
         for role in self.spec.needs:
             self._rows[real][role].append(outs[role].double().cpu())
@@ -148,11 +157,14 @@ class StreamingMetric(_ImageMetric):
         name = type(self).__name__ if type(self) is not StreamingMetric else f"StreamingMetric({self.spec.name!r})"
         if not n[False] and not self.spec.pair:
             raise InputError(f"{name}.compute() called before any update()")
-        if self.spec.pair and (not n[True] or not n[False]):
-            raise InputError(f"{name}.compute() needs images with real=True and real=False "
+        fixed = self._reference is not None
+        if self.spec.pair and ((not n[True] and not fixed) or not n[False]):
+            raise InputError(f"{name}.compute() needs images with real=True (or a reference) and real=False "
                              f"(got {n[True]} real, {n[False]} generated)")
         meta = self._meta()
-        a = FeatureSet("real", sides[True], meta) if self.spec.pair else None
+        a = (self._reference if fixed else FeatureSet("real", sides[True], meta)) if self.spec.pair else None
+        if fixed:
+            n[True] = self._reference.n or None
         b = FeatureSet("generated", sides[False], meta)
         est = estimates([self.spec], a, b, self.params, registry.Context(device="cpu"))[self.spec.name]
         counts = {"a": n[True], "b": n[False]} if self.spec.pair else {"b": n[False]}

@@ -151,7 +151,11 @@ def result_key(metric: str, space: str | None, spaces) -> str:
     ones outside Inception space are suffixed by their space: ``fid_dinov2-vitl14`` (FD_DINOv2),
     ``cmmd_clip-vitl14-336``. A single-space run keeps the plain name (its metadata names the space)."""
     if space and space != DEFAULTS.features and len(set(spaces)) > 1:
-        return f"{metric}_{space}"
+        key = f"{metric}_{space}"
+        if split_key(key) != (metric, space):  # e.g. FID in a space named "inf" would read as fid_inf
+            raise InputError(f"feature space {space!r}: {metric} in it would be named {key!r}, which is (or "
+                             f"extends) the metric {split_key(key)[0]!r}; register the network under another name")
+        return key
     return metric
 
 
@@ -162,11 +166,15 @@ def keyed(results) -> dict:
 
 
 def split_key(key: str) -> tuple[str, str | None]:
-    """``"fid_dinov2-vitl14"`` -> ``("fid", "dinov2-vitl14")``; a plain metric name -> ``(name, None)``."""
+    """``"fid_dinov2-vitl14"`` -> ``("fid", "dinov2-vitl14")``, ``"is_inf_clip-vitb32"`` ->
+    ``("is_inf", "clip-vitb32")`` (the longest registered name that prefixes the key); a plain
+    metric name -> ``(name, None)``."""
     if key in _SPECS:
         return key, None
-    base, _, space = key.partition("_")
-    return (base, space) if base in _SPECS and space else (key, None)
+    for base in sorted(_SPECS, key=len, reverse=True):
+        if key.startswith(base + "_") and len(key) > len(base) + 1:
+            return base, key[len(base) + 1:]
+    return key, None
 
 
 def lower_is_better(name: str) -> bool:
@@ -179,7 +187,9 @@ def label(name: str) -> str:
     Fréchet distance (the FD_DINOv2 of Stein et al. 2023, never called FID) and ``KID [space]`` else."""
     base, space = split_key(name)
     if space is not None:
-        return f"FD_{space}" if base == "fid" else f"{_SPECS[base].label} [{space}]"
+        if base in ("fid", "fid_inf"):
+            return f"FD_{space}" if base == "fid" else f"FD_inf [{space}]"
+        return f"{_SPECS[base].label} [{space}]"
     return _SPECS[name].label if name in _SPECS else name
 
 

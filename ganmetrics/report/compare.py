@@ -143,9 +143,10 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
     stats_ref = reference if isinstance(reference, GaussianStats) else (
         load_stats(reference) if isinstance(reference, (str, os.PathLike)) and is_stats_file(reference)
         else None)
-    if stats_ref is not None and not all(s.stats_ok for s in specs):
-        raise InputError(f"{stats_ref.label}: a statistics file supports {', '.join(registry.label(m) for m in registry.stats_metrics())} only; "
-                         f"give reference images for {', '.join(s.name for s in specs if not s.stats_ok)}")
+    if stats_ref is not None and not all(s.stats_ok or not s.pair for s in specs):  # IS ignores the reference
+        raise InputError(f"{stats_ref.label}: a statistics file supports "
+                         f"{', '.join(registry.label(m) for m in registry.stats_metrics())} only; give reference "
+                         f"images for {', '.join(s.name for s in specs if s.pair and not s.stats_ok)}")
     if stats_ref is None:
         say("reference: extracting features")
         ref = extract_features(reference, runner, cache,

@@ -60,6 +60,7 @@ from pathlib import Path
 from ..config import DEFAULTS
 from ..errors import InputError
 from ..evaluation import evaluate
+from ..features.weights import _NAMED
 from ..io import atomic_write, check_writable
 from ..metrics import registry
 from ..metrics.bootstrap import difference_test, sd_from_interval
@@ -106,6 +107,17 @@ _INPUT_KEYS = {
     "cache": "bool",
 }
 _SECTIONS = {"inputs", "threshold", "regression", "baseline", "samples"}
+
+
+def _named_weights(value: str, resolve) -> list[tuple[str, str]]:
+    """``[(network, path)]`` of a ``weights = "NAME=PATH[,NAME=PATH]"`` value (as ``--weights``
+    reads it, ``features.weights.weights_for``); [] for a plain path, or an existing file."""
+    if os.path.isfile(resolve(value)):
+        return []
+    parts = [p for p in value.split(",") if p]
+    if not parts or not all(_NAMED.fullmatch(p) for p in parts):
+        return []
+    return [tuple(p.split("=", 1)) for p in parts]
 
 
 def _fail(path, where: str, message: str):
@@ -182,7 +194,9 @@ def validate_config(config: dict, path: str | os.PathLike = "<config>") -> dict:
         if key == "sqrtm" and v not in registry.SQRTM_CHOICES:
             _fail(path, where, f"must be one of {', '.join(registry.SQRTM_CHOICES)}, got {v!r}")
     for key in ("real", "fake", "weights"):
-        if key in inputs and ":" not in inputs[key][2:]:  # not a dataset name like cifar10:train
+        if key == "weights" and key in inputs and _named_weights(inputs[key], resolve):
+            inputs[key] = ",".join(f"{name}={resolve(p)}" for name, p in _named_weights(inputs[key], resolve))
+        elif key in inputs and ":" not in inputs[key][2:]:  # not a dataset name like cifar10:train
             inputs[key] = resolve(inputs[key])
     computed = {s.name for s in specs}
     for section in ("threshold", "regression"):

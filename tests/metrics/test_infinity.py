@@ -119,3 +119,52 @@ def test_fid_inf_and_is_inf_through_evaluate_with_intervals():
     stats = registry.get_metric("fid_inf").compute(ref, b, {"seed": 0}, registry.Context())
     assert stats.value == pytest.approx(results["fid_inf"].value, rel=1e-9)
     assert registry.label("fid_inf") == "FID_inf" and not registry.lower_is_better("is_inf")
+
+
+def test_result_keys_of_fid_inf_and_is_inf_in_other_spaces_split_at_the_metric_name():
+    assert registry.split_key("is_inf_logit-net") == ("is_inf", "logit-net")
+    assert registry.split_key("fid_inf_dinov2-vitl14") == ("fid_inf", "dinov2-vitl14")
+    assert registry.split_key("fid_dinov2-vitl14") == ("fid", "dinov2-vitl14")
+    assert registry.label("is_inf_logit-net") == "IS_inf [logit-net]"
+    assert registry.label("fid_inf_dinov2-vitl14") == "FD_inf [dinov2-vitl14]"
+    # a space whose name would make FID's key read as another metric is refused, not mislabelled
+    with pytest.raises(InputError, match="feature space 'inf'.*'fid_inf'"):
+        registry.result_key("fid", "inf", ["inception-v3-fid", "inf"])
+
+
+def test_non_finite_features_are_refused_naming_the_input():
+    a = FeatureSet("real/", {"features": np.random.default_rng(1).normal(size=(30, 4))}, {"extractor": "net"})
+    bad = np.random.default_rng(0).normal(size=(30, 4))
+    bad[3, 1] = np.nan
+    b = FeatureSet("fake-dark/", {"features": bad}, {"extractor": "net"})
+    specs = [registry.get_metric("fid_inf")]
+
+    class Runner:
+        device = "cpu"
+    with pytest.raises(InputError, match=r"^fake-dark/: the features of 1 of 30 samples are NaN"):
+        evaluate_space(specs, a, b, {"seed": 0}, Runner(), None, 10, 0, False)
+    with pytest.raises(InputError, match=r"^fake-dark/: "):
+        evaluate_space(specs, b, a, {"seed": 0}, Runner(), None, 10, 0, False)
+
+
+def test_cli_eval_and_compare_with_a_statistics_reference(weights_file, tmp_path):
+    import json
+    from helpers import run, smooth_images, write_folder
+    real = write_folder(tmp_path / "real", smooth_images(24, size=32, seed=1))
+    fakes = [write_folder(tmp_path / f"fake{k}", smooth_images(24, size=32, seed=2 + k, shift=0.1 * k)) for k in (1, 2)]
+    common = ["--weights", weights_file, "--workers", "0", "--device", "cpu"]
+    assert run("stats", real, "-o", tmp_path / "real.npz", *common).exit_code == 0
+    r = run("eval", tmp_path / "real.npz", fakes[0], "--metrics", "fid_inf,is_inf", "--json", *common)
+    assert r.exit_code == 0, r.output
+    from_stats = json.loads(r.stdout)
+    from_images = json.loads(run("eval", real, fakes[0], "--metrics", "fid_inf", "--json", *common).stdout)
+    assert from_stats["fid_inf"] == pytest.approx(from_images["fid_inf"], rel=1e-6)
+    # compare: IS_inf ignores the reference, so a statistics file is accepted for it too
+    r = run("compare", *fakes, "--ref", tmp_path / "real.npz", "--metrics", "fid_inf,is_inf", "--no-ci", "--json",
+            *common)
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.stdout)["results"]}
+    assert rows["fake1"]["fid_inf"] == pytest.approx(from_stats["fid_inf"], rel=1e-6)
+    assert rows["fake1"]["is_inf"] == pytest.approx(from_stats["is_inf"], rel=1e-6)
+    r = run("eval", real, tmp_path / "fake1", "--metrics", "fid_inf", "--n-boot", "5", "--ci", "0.9", *common)
+    assert r.exit_code == 0 and "no interval at this sample size (its resamples of 12 and 12 rows" in r.output

@@ -167,7 +167,7 @@ def test_stats_reference_and_checkpoints_sampled_on_the_fly(sets, opts, weights_
     direct = ganmetrics.fid(stats, folders(sets)[2], runner=opts).value
     assert result.table["fid"].iloc[2] == pytest.approx(direct, rel=1e-7)  # two exact routes (features vs stats)
     assert_one_line_error(run("compare", *folders(sets), "--ref", stats, "--metrics", "fid,kid", "--weights",
-                              weights_file), "FID only")
+                              weights_file), "supports FID, FID_inf only", "give reference images for kid")
 
     run_dir = tmp_path / "run"
     train(TrainConfig(algo="wgan-gp", data="shapes32", out=str(run_dir), steps=2, eval_every=1, eval_samples=16,
