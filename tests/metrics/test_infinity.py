@@ -33,27 +33,16 @@ def _intercept(sizes, values):
     return np.linalg.lstsq(design, np.asarray(values), rcond=None)[0][1]
 
 
-def reference_fid_infinity(activations, gt_mu, gt_sigma, num_im=50000, num_points=15, seed=0):
+def reference_infinity(rows, score, num_im=50000, num_points=15, seed=0):
+    """The loop both calculate_FID_infinity and calculate_IS_infinity run, ``score`` on each subset."""
     np.random.seed(seed)
-    activations = activations.copy()
-    fids = []
-    fid_batches = np.linspace(5000, num_im, num_points).astype('int32')
-    for fid_batch_size in fid_batches:
-        np.random.shuffle(activations)
-        act = activations[:fid_batch_size]
-        fids.append(_reference_fid(np.mean(act, axis=0), np.cov(act, rowvar=False), gt_mu, gt_sigma))
-    return _intercept(fid_batches, fids)
-
-
-def reference_is_infinity(pred, num_im=50000, num_points=15, seed=0):
-    np.random.seed(seed)
-    pred = pred.copy()
-    scores = []
+    rows = rows.copy()
+    values = []
     batches = np.linspace(5000, num_im, num_points).astype('int32')
     for size in batches:
-        np.random.shuffle(pred)
-        scores.append(_reference_is(pred[:size]))
-    return _intercept(batches, scores)
+        np.random.shuffle(rows)
+        values.append(score(rows[:size]))
+    return _intercept(batches, values)
 
 
 def test_fid_inf_and_is_inf_equal_the_authors_recipe_at_their_default_50000():
@@ -64,10 +53,12 @@ def test_fid_inf_and_is_inf_equal_the_authors_recipe_at_their_default_50000():
     mu, sigma = real.mean(0), np.cov(real, rowvar=False)
     assert list(extrapolation_sizes(n)) == list(np.linspace(5000, 50000, 15).astype('int32'))
     ours, slope = fid_infinity(mu, sigma, fake, seed=3)
-    assert ours == pytest.approx(reference_fid_infinity(fake, mu, sigma, seed=3), rel=1e-9)
+    reference = reference_infinity(
+        fake, lambda act: _reference_fid(np.mean(act, axis=0), np.cov(act, rowvar=False), mu, sigma), seed=3)
+    assert ours == pytest.approx(reference, rel=1e-9)
     logits = 2 * rng.normal(size=(n, 10))
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    assert is_infinity(logits, seed=5)[0] == pytest.approx(reference_is_infinity(probs, seed=5), rel=1e-9)
+    assert is_infinity(logits, seed=5)[0] == pytest.approx(reference_infinity(probs, _reference_is, seed=5), rel=1e-9)
     assert is_infinity(logits, seed=5)[0] != pytest.approx(is_infinity(logits, seed=6)[0], rel=1e-12)
 
 
