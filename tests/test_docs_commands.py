@@ -53,6 +53,7 @@ SHRINK = [
     (r"^(ganmetrics (wasserstein|reproduce critic-vs-discriminator) .*)$", r"\1 --steps 5"),  # critic steps 3000
     (r"^(ganmetrics reproduce distances .*)$", r"\1 --points 5 --steps 5"),  # theta grid 21 -> 5, critic steps 2000 -> 5
     (r"--ref shapes32:test", "--ref real/"),                      # the 2,000-image bundled split -> 12 images
+    (r"^(ganmetrics eval (?=.*(fid_inf|is_inf)).*?) fake/", r"\1 fake40/"),  # FID_inf/IS_inf: >= 20 (40 with --ci)
 ]
 # A later --steps wins over an earlier one in click, so the appended sizes above take effect.
 TOML_SHRINK = [(r"min_n = \d+", "min_n = 10"), (r"n_boot = \d+", "n_boot = 2")]
@@ -179,6 +180,7 @@ def base_sandbox(tmp_path_factory):
     try:
         write_folder(root / "real", smooth_images(12, seed=1))
         write_folder(root / "fake", smooth_images(12, seed=2, shift=0.1))
+        write_folder(root / "fake40", smooth_images(40, seed=5, shift=0.1))
         write_folder(root / "reference" / "real", smooth_images(12, seed=3))
         write_folder(root / "samples" / "000500", smooth_images(12, seed=4, shift=0.05))
         _cli("stats", "real/", "-o", "real.npz")
