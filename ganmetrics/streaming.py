@@ -159,8 +159,9 @@ class StreamingMetric(_ImageMetric):
             raise InputError(f"{name}.compute() called before any update()")
         fixed = self._reference is not None
         if self.spec.pair and ((not n[True] and not fixed) or not n[False]):
-            raise InputError(f"{name}.compute() needs images with real=True (or a reference) and real=False "
-                             f"(got {n[True]} real, {n[False]} generated)")
+            raise InputError(f"{name}.compute() needs images with real=True and real=False "
+                             f"(got {n[True]} real, {n[False]} generated)" if not fixed else
+                             f"{name}.compute() needs generated images (update(images)); got none")
         meta = self._meta()
         a = (self._reference if fixed else FeatureSet("real", sides[True], meta)) if self.spec.pair else None
         if fixed:

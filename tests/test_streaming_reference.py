@@ -27,6 +27,8 @@ def test_streaming_fid_inf_with_a_fixed_reference_equals_evaluate(tiny):
     real, fake = smooth_images(40, size=16, seed=1), smooth_images(40, size=16, seed=3, shift=0.2)
     expected = ganmetrics.evaluate(real, fake, ["fid_inf"], workers=0, **tiny)[0].value
     loop = ganmetrics.StreamingMetric("fid_inf", reference=real, **tiny)
+    with pytest.raises(InputError, match="needs generated images"):
+        loop.compute()
     loop.update(fake[:25])
     loop.update(fake[25:])
     result = loop.compute()
