@@ -252,6 +252,10 @@ def table(d, n, tr, hits, widths, alarms):
                 mean, se, sd = tr[metric]
                 c90 = np.mean(hits[(metric, method, 0.90)])
                 c95 = np.mean(hits[(metric, method, 0.95)])
+                if sd == 0:  # e.g. P/R/D/C at d = 2048 here: precision 0, recall 1 in every draw
+                    print(f"| {d} | {n} | {metric} | {method} | {mean:.6g} in every draw: degenerate, "
+                          "no coverage to measure | | | | |", flush=True)
+                    continue
                 wr = np.mean(widths[(metric, method)]) / (2 * 1.959964 * sd)
                 print(f"| {d} | {n} | {metric} | {method} | {mean:.6g} (± {se:.2g}) | {sd:.3g} | {c90:.1%} | "
                       f"{c95:.1%} | {wr:.2f} |", flush=True)
