@@ -134,7 +134,8 @@ class StreamingMetric(_ImageMetric):
             raise InputError(f"{metric}: unknown parameter(s) {', '.join(unknown)} (takes: {', '.join(defaults)})")
         if reference is not None and not self.spec.stats_ok:
             raise InputError(f"{metric}: a fixed reference is supported for "
-                             f"{', '.join(registry.stats_metrics())}; pass reference images with update(..., real=True)")
+                             f"{', '.join(registry.stats_metrics())}; pass reference images with "
+                             "update(..., real=True)")
         self._reference = None if reference is None else load_stats_or_images(reference, self._runner)
         self.params = {**defaults, **params}
         self.reset()

@@ -139,7 +139,8 @@ def centered_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
     ``shape="normal"``: estimate ± z · std(replicates). ``scale`` multiplies the deviations (the
     two-size correction: sqrt(Var(θ̂_N) / V(N/2))). ``quantile_method``: numpy's name of the
     quantile estimator (default ``QUANTILE``, type 9; "linear" was used before). Always contains
-    ``estimate`` (if it is inside ``bounds``); clipped to ``bounds``. Errors: InputError for fewer than 2 finite replicates.
+    ``estimate`` (if it is inside ``bounds``); clipped to ``bounds``. Errors: InputError for
+    fewer than 2 finite replicates.
     """
     _check_level(level)
     reps = np.asarray(reps, dtype=np.float64)

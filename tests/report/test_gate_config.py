@@ -48,7 +48,8 @@ def test_non_numeric_baseline_and_paths_relative_to_the_config(tmp_path):
     assert loaded["baseline"]["file"] == str(sub / "base.json")
     # NAME=PATH weights (several feature spaces): each path is relative to the config, the names kept
     config.write_text(BASE + 'weights = "inception-v3-fid=w.pth,dinov2-vitl14=/abs/d.pth"\n')
-    assert gates.load_config(config)["inputs"]["weights"] == f"inception-v3-fid={sub / 'w.pth'},dinov2-vitl14=/abs/d.pth"
+    weights = gates.load_config(config)["inputs"]["weights"]
+    assert weights == f"inception-v3-fid={sub / 'w.pth'},dinov2-vitl14=/abs/d.pth"
     from ganmetrics.result import Result
     with pytest.raises(InputError, match="not a finite number"):
         gates.run_checks(loaded, [Result("fid", 1.0, {"a": 10, "b": 10})], {"fid": "12.3"})
