@@ -254,7 +254,7 @@ def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> li
     for fs in (fa, fb):
         if isinstance(fs, FeatureSet):
             for role, x in fs.outputs.items():  # name the input, not just "features contain NaN"
-                bad = int((~np.isfinite(np.asarray(x, np.float64))).any(axis=1).sum()) if np.ndim(x) == 2 else 0
+                bad = int((~np.isfinite(x)).any(axis=1).sum()) if np.ndim(x) == 2 else 0
                 if bad:
                     raise InputError(f"{fs.name}: the {role} of {bad} of {len(x)} samples are NaN or infinite (the "
                                      f"network {fs.metadata.get('extractor')!r} produced them; check those images)")
