@@ -341,12 +341,18 @@ PRDC = ("precision", "recall", "density", "coverage")
 def prdc_replicates(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int = 5, n_rep: int = 100,
                     seed: int = 0, scheme: str = "half", device: str = "cpu") -> dict[str, np.ndarray]:
     """Replicates of precision, recall, density and coverage with the k-NN manifolds recomputed on
-    every resample (half-sampling: no duplicate rows, whose zero distances would shrink the radii)."""
-    from .prdc import prdc_indicators
+    every resample (half-sampling: no duplicate rows, whose zero distances would shrink the radii).
+    The distance matrices are computed once and sliced where they fit (``prdc_resampler``)."""
+    from .prdc import prdc_indicators, prdc_resampler
     out = {m: [] for m in PRDC}
+    if scheme == "bootstrap":   # duplicated rows: each resample recomputes its own distances
+        real, fake = np.asarray(real), np.asarray(fake)
+        resample = lambda ia, ib: prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device)  # noqa: E731
+    else:
+        resample = prdc_resampler(real, fake, k_pr, k_dc, device)
 
     def stat(ia, ib):
-        ind = prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device)
+        ind = resample(ia, ib)
         for m in PRDC:
             out[m].append(float(ind[m].mean()))
         return 0.0

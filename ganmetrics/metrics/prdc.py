@@ -22,6 +22,8 @@ Distances are Euclidean, in float64, computed in row chunks so memory stays boun
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 
@@ -47,9 +49,13 @@ def knn_radii(x: torch.Tensor, k: int, chunk_bytes: int = CHUNK_BYTES) -> torch.
     """Distance from each point to its k-th nearest neighbour in the same set (itself excluded)."""
     radii = torch.empty(len(x), dtype=x.dtype, device=x.device)
     for rows in _row_chunks(len(x), len(x), chunk_bytes):
-        # the (k+1)-th smallest distance, the point itself being the first
-        radii[rows] = torch.topk(_distances(x[rows], x), k + 1, dim=1, largest=False).values[:, -1]
+        radii[rows] = _kth_neighbour(_distances(x[rows], x), k)
     return radii
+
+
+def _kth_neighbour(d_self: torch.Tensor, k: int) -> torch.Tensor:
+    """Per row of distances to the row's own set (itself included, at 0): the (k+1)-th smallest."""
+    return torch.topk(d_self, k + 1, dim=1, largest=False).values[:, -1]
 
 
 def _prepare(real, fake, k: int, device):
@@ -63,32 +69,85 @@ def _prepare(real, fake, k: int, device):
     return torch.from_numpy(a).to(dev), torch.from_numpy(b).to(dev)
 
 
+def _empty_indicators(n_real: int, n_fake: int, device) -> dict[str, torch.Tensor]:
+    flags = lambda n: torch.zeros(n, dtype=torch.bool, device=device)  # noqa: E731
+    return {"precision": flags(n_fake), "density": torch.zeros(n_fake, dtype=torch.float64, device=device),
+            "recall": flags(n_real), "coverage": flags(n_real)}
+
+
+def _add_fake_rows(out: dict, rows, d: torch.Tensor, r_real_pr, r_fake_pr, r_real_dc, k_dc: int) -> None:
+    """Fill the indicators from the distances ``d`` of the fake rows ``rows`` to every real point
+    (boundaries: ``<=`` for precision/recall as kynkaat's code, ``<`` for density/coverage as prdc's)."""
+    out["precision"][rows] = (d <= r_real_pr[None, :]).any(1)
+    out["density"][rows] = (d < r_real_dc[None, :]).sum(1).double() / k_dc
+    out["recall"] |= (d <= r_fake_pr[rows, None]).any(0)
+    out["coverage"] |= (d < r_real_dc[None, :]).any(0)
+
+
+def _as_numpy(out: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {m: out[m].double().cpu().numpy() for m in ("precision", "recall", "density", "coverage")}
+
+
 def prdc_indicators(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu",
                     chunk_bytes: int = CHUNK_BYTES) -> dict[str, np.ndarray]:
     """Per-sample terms whose means are the four metrics (what the bootstrap resamples):
 
     precision: per fake, 1 if inside the real k_pr-manifold; recall: per real, 1 if inside the
     fake k_pr-manifold; density: per fake, the number of real k_dc-balls holding it divided by
-    k_dc; coverage: per real, 1 if its k_dc-ball holds a fake.
+    k_dc; coverage: per real, 1 if its k_dc-ball holds a fake. Each of the three distance
+    matrices (real-real, fake-fake, fake-real) is computed once, in blocks of ``chunk_bytes``.
     """
     x, y = _prepare(real, fake, max(k_pr, k_dc), device)
     r_real_pr, r_fake_pr = knn_radii(x, k_pr, chunk_bytes), knn_radii(y, k_pr, chunk_bytes)
     r_real_dc = r_real_pr if k_dc == k_pr else knn_radii(x, k_dc, chunk_bytes)
-    precision = torch.zeros(len(y), dtype=torch.bool, device=y.device)
-    density = torch.zeros(len(y), dtype=torch.float64, device=y.device)
+    out = _empty_indicators(len(x), len(y), x.device)
     for rows in _row_chunks(len(y), len(x), chunk_bytes):
-        d = _distances(y[rows], x)                                   # fake rows x real columns
-        precision[rows] = (d <= r_real_pr[None, :]).any(1)
-        density[rows] = (d < r_real_dc[None, :]).sum(1).double() / k_dc
-    recall = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-    coverage = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-    for rows in _row_chunks(len(x), len(y), chunk_bytes):
-        d = _distances(x[rows], y)                                   # real rows x fake columns
-        recall[rows] = (d <= r_fake_pr[None, :]).any(1)
-        coverage[rows] = (d < r_real_dc[rows, None]).any(1)
-    as_np = lambda t: t.double().cpu().numpy()  # noqa: E731
-    return {"precision": as_np(precision), "recall": as_np(recall),
-            "density": as_np(density), "coverage": as_np(coverage)}
+        _add_fake_rows(out, rows, _distances(y[rows], x), r_real_pr, r_fake_pr, r_real_dc, k_dc)
+    return _as_numpy(out)
+
+
+#: memory for the distance matrices a resampler keeps (float32; beyond it each resample recomputes)
+RESAMPLE_BYTES = 2 << 30
+
+
+def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu",
+                   max_bytes: int = RESAMPLE_BYTES) -> Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
+    """``f(ia, ib)`` = ``prdc_indicators(real[ia], fake[ib], k_pr, k_dc)`` for many index arrays
+    without duplicates (the half-samples of the intervals), the k-NN manifolds recomputed on each.
+
+    The three distance matrices of the whole samples are computed once and sliced, stored in
+    float32 when they fit in ``max_bytes`` (N x N + M x M + M x N x 4 bytes: 2 GiB holds
+    N = M = 13,000); the float32 rounding can only flip a membership within 1e-7 of a ball's
+    boundary, irrelevant to a resampled spread. Larger samples recompute every resample, as
+    ``prdc_indicators`` does. Rows repeated within ``ia`` or ``ib`` are not supported (their zero
+    distance would be the 1st neighbour; ``replicates`` never draws them for half-sampling).
+    """
+    x, y = _prepare(real, fake, max(k_pr, k_dc), device)
+    n, m = len(x), len(y)
+    if 4 * (n * n + m * m + m * n) > max_bytes:
+        real, fake = np.asarray(real), np.asarray(fake)
+        return lambda ia, ib: prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device)
+
+    def matrix(a, b):
+        out = torch.empty(len(a), len(b), dtype=torch.float32, device=a.device)
+        for rows in _row_chunks(len(a), len(b), CHUNK_BYTES):
+            out[rows] = _distances(a[rows], b)
+        return out
+    d_rr, d_ff, d_fr = matrix(x, x), matrix(y, y), matrix(y, x)
+
+    def indicators(ia, ib) -> dict[str, np.ndarray]:
+        ia = torch.as_tensor(np.asarray(ia), device=x.device)
+        ib = torch.as_tensor(np.asarray(ib), device=x.device)
+        if min(len(ia), len(ib)) < max(k_pr, k_dc) + 1:
+            raise InputError(f"a resample of {min(len(ia), len(ib))} rows is too small for k = {max(k_pr, k_dc)}")
+        rows, cols = ia[:, None], ib[:, None]     # one gather per block (two steps copy twice as much)
+        nearest_real = torch.topk(d_rr[rows, ia], max(k_pr, k_dc) + 1, dim=1, largest=False).values
+        r_real_pr, r_real_dc = nearest_real[:, k_pr], nearest_real[:, k_dc]
+        r_fake_pr = _kth_neighbour(d_ff[cols, ib], k_pr)
+        out = _empty_indicators(len(ia), len(ib), x.device)
+        _add_fake_rows(out, slice(None), d_fr[cols, ia], r_real_pr, r_fake_pr, r_real_dc, k_dc)
+        return _as_numpy(out)
+    return indicators
 
 
 def precision_recall(real, fake, k: int = 3, device: str = "cpu") -> tuple[float, float]:
@@ -103,4 +162,4 @@ def density_coverage(real, fake, k: int = 5, device: str = "cpu") -> tuple[float
     return float(t["density"].mean()), float(t["coverage"].mean())
 
 
-__all__ = ["precision_recall", "density_coverage", "prdc_indicators", "knn_radii"]
+__all__ = ["precision_recall", "density_coverage", "prdc_indicators", "prdc_resampler", "knn_radii"]

@@ -30,7 +30,7 @@ from .inception_score import inception_score
 from .infinity import POINTS, fid_infinity, is_infinity
 from .kid import kid
 from .mmd import CMMD_SIGMA, cmmd
-from .prdc import prdc_indicators
+from .prdc import prdc_indicators, prdc_resampler
 
 
 @dataclass
@@ -303,7 +303,9 @@ def _prdc(which: str):
             rows = hashlib.blake2b(np.ascontiguousarray(ia).tobytes() + b"|"
                                    + np.ascontiguousarray(ib).tobytes()).digest()
             if rows not in memo:
-                indicators = prdc_indicators(fa[ia], fb[ib], params["k_pr"], params["k_dc"], device)
+                if "resample" not in memo:   # the distance matrices, once, at the first replicate
+                    memo["resample"] = prdc_resampler(fa, fb, params["k_pr"], params["k_dc"], device)
+                indicators = memo["resample"](ia, ib)
                 memo[rows] = {m: float(v.mean()) for m, v in indicators.items()}
             return memo[rows][which]
         return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)

@@ -92,11 +92,53 @@ def test_the_four_intervals_share_one_knn_pass_per_resample(monkeypatch):
         ests = estimates(chosen, a, b, params, registry.Context(device="cpu"))
         return {s.name: (ests[s.name].value, interval_of(ests[s.name], s, a, b, 0.9, 12, 0)) for s in chosen}
 
-    calls = []
-    original = registry.prdc_indicators
+    calls, resamples = [], []
+    original, original_resampler = registry.prdc_indicators, registry.prdc_resampler
     monkeypatch.setattr(registry, "prdc_indicators", lambda *x, **k: calls.append(1) or original(*x, **k))
+
+    def resampler(*x, **k):
+        resample = original_resampler(*x, **k)
+        return lambda ia, ib: resamples.append(1) or resample(ia, ib)
+    monkeypatch.setattr(registry, "prdc_resampler", resampler)
     together = intervals(names)
-    assert len(calls) == 1 + 12
+    assert (len(calls), len(resamples)) == (1, 12)
     for m in names:
         assert intervals([m])[m] == together[m]
     assert len({iv for _, iv in together.values()}) == 4
+
+
+@pytest.mark.parametrize("max_bytes", [None, 0])   # the kept matrices, and the recompute beyond the budget
+def test_resampler_equals_the_metric_recomputed_on_each_half_sample(max_bytes):
+    from ganmetrics.metrics.bootstrap import replicates
+    from ganmetrics.metrics.prdc import prdc_resampler
+    rng = np.random.default_rng(8)
+    real, fake = rng.normal(size=(90, 6)), rng.normal(0.3, 1.2, size=(70, 6))
+    ties_real, ties_fake = rng.integers(0, 4, (60, 2)).astype(float), rng.integers(1, 5, (50, 2)).astype(float)
+    for a, b, k_pr, k_dc in ((real, fake, 3, 5), (ties_real, ties_fake, 2, 2)):
+        kw = {} if max_bytes is None else {"max_bytes": max_bytes}
+        resample = prdc_resampler(a, b, k_pr, k_dc, **kw)
+        seen = []
+
+        def check(ia, ib):
+            ours, direct = resample(ia, ib), prdc_indicators(a[ia], b[ib], k_pr, k_dc)
+            for m in direct:
+                np.testing.assert_array_equal(ours[m], direct[m], err_msg=m)
+            seen.append(direct["density"].mean())
+            return 0.0
+        replicates(check, [len(a), len(b)], n_rep=5, seed=1, scheme="half")
+        assert len(set(seen)) > 1      # the half-samples differ, so the comparison is not of one case
+
+
+def test_chunked_cross_distances_match_the_direct_definitions():
+    """One fake-by-real distance pass fills all four indicators: compare with their definitions."""
+    rng = np.random.default_rng(9)
+    real, fake = rng.normal(size=(40, 3)), rng.normal(0.2, 1.1, size=(30, 3))
+    ind = prdc_indicators(real, fake, 3, 5, chunk_bytes=8 * 40 * 4)   # 4 fake rows per block
+    d = np.linalg.norm(fake[:, None] - real[None], axis=2)
+    kth = lambda s, k: np.sort(np.linalg.norm(s[:, None] - s[None], axis=2), 1)[:, k]  # noqa: E731
+    r3, r5, f3 = kth(real, 3), kth(real, 5), kth(fake, 3)
+    np.testing.assert_array_equal(ind["precision"], (d <= r3[None]).any(1))
+    np.testing.assert_array_equal(ind["recall"], (d <= f3[:, None]).any(0))
+    np.testing.assert_allclose(ind["density"], (d < r5[None]).sum(1) / 5)
+    np.testing.assert_array_equal(ind["coverage"], (d < r5[None]).any(0))
+    assert 0 < ind["precision"].mean() < 1 and 0 < ind["coverage"].mean() < 1

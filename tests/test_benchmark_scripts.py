@@ -1,0 +1,33 @@
+"""The interval benchmarks run end to end at tiny sizes, so the scripts behind docs/metrics.md's
+tables cannot rot (their measurements are long runs, not tests)."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script, *args):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_bench_intervals_compares_the_two_prdc_paths_on_the_same_half_samples():
+    rows = [r for r in run("bench_intervals.py", "--sizes", "120:8", "--replicates", "2", "--threads", "1")
+            .splitlines() if r.startswith("| 120 |")]
+    assert len(rows) == 1 and rows[0].rstrip().endswith("x |")
+
+
+def test_bench_coverage_shift_makes_prdc_measurable_at_high_d():
+    """At d = 2048 the default pair leaves no fake sample in any real ball; the scaled shift does not."""
+    common = ["--dims", "2048", "--ns", "60", "--reps", "2", "--truth-reps", "3", "--metrics", "prdc",
+              "--library-only", "--prdc-n-rep", "4"]
+    far = run("bench_coverage.py", *common)
+    near = run("bench_coverage.py", *common, "--shift", f"{0.1 * (64 / 2048) ** 0.5:.4f}")
+    for metric, value in (("precision", 0), ("recall", 1), ("density", 0), ("coverage", 0)):
+        assert re.search(rf"\| {metric} \| half \| {value} in every draw: degenerate", far), far
+        assert re.search(rf"\| {metric} \| half \| 0\.\d+ \(± ", near), near
+    assert "degenerate" not in near
