@@ -90,6 +90,24 @@ def estimates(real, fake, w, args):
     return out
 
 
+def kernel_mean(d, a, sa, b, sb):
+    """E[(x·y/d + 1)³] for independent x ~ N(a·1, sa² I_d), y ~ N(b·1, sb² I_d): x·y is a sum of
+    d i.i.d. products x_i y_i, whose first three moments give its cumulants (times d) and so the
+    raw moments of x·y."""
+    m1, m2 = a * b, (a * a + sa * sa) * (b * b + sb * sb)
+    m3 = (a ** 3 + 3 * a * sa ** 2) * (b ** 3 + 3 * b * sb ** 2)
+    k1, k2, k3 = d * m1, d * (m2 - m1 ** 2), d * (m3 - 3 * m2 * m1 + 2 * m1 ** 3)
+    e1, e2, e3 = k1, k2 + k1 ** 2, k3 + 3 * k2 * k1 + k1 ** 3
+    return e3 / d ** 3 + 3 * e2 / d ** 2 + 3 * e1 / d + 1
+
+
+def exact_kid(d, shift):
+    """E[KID] at any N: KID averages unbiased MMD² estimates, so it is the population MMD² with
+    KID's kernel (x·y/d + 1)³ between real and fake, in closed form for these Gaussians."""
+    s = 1 + shift
+    return kernel_mean(d, 0, 1, 0, 1) + kernel_mean(d, shift, s, shift, s) - 2 * kernel_mean(d, 0, 1, shift, s)
+
+
 def truth(d, n, w, args, rng):
     vals = {}
     for _ in range(args.truth_reps):
@@ -97,8 +115,11 @@ def truth(d, n, w, args, rng):
         for k, v in e.items():
             if not k.startswith("_") and k != "kid_std":
                 vals.setdefault(k, []).append(v)
-    return {k: (float(np.mean(v)), float(np.std(v, ddof=1) / np.sqrt(len(v))), float(np.std(v, ddof=1)))
-            for k, v in vals.items()}
+    out = {k: (float(np.mean(v)), float(np.std(v, ddof=1) / np.sqrt(len(v))), float(np.std(v, ddof=1)))
+           for k, v in vals.items()}
+    if args.kid_truth == "exact" and "kid" in args.metrics:
+        out["kid"] = (exact_kid(d, args.shift), 0.0, None)   # sd: from the repetitions' own estimates
+    return out
 
 
 def intervals(real, fake, w, est, args, seed):
@@ -141,8 +162,9 @@ def intervals(real, fake, w, est, args, seed):
             e = est["_" + m]
             add(m, B.replicates(e.replicate, [len(real), len(fake)][-len(e.sides):], args.n_rep, seed, "half"))
     if "kid" in args.metrics:
-        out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv)
-                                     for lv in LEVELS}
+        var = B.kid_jackknife_variance(real, fake)[1]
+        out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv,
+                                                        jackknife_variance=var) for lv in LEVELS}
     if "prdc" in args.metrics:
         half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
         quarter = None if lib else B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed + 1, "quarter")
@@ -201,6 +223,9 @@ def main() -> None:
     p.add_argument("--kid-subsets", type=int, default=10, help="KID subsets (the default 100 costs 10x; E[KID] "
                    "does not depend on it, the interval includes its Monte-Carlo variance)")
     p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--kid-truth", choices=["simulated", "exact"], default="simulated",
+                   help="E[KID]: from the truth draws, or the closed-form population MMD² (KID is unbiased at "
+                        "every N; the sd in the width column then comes from the repetitions)")
     p.add_argument("--with-bootstrap", action="store_true", help="also the bootstrap schemes (slower)")
     p.add_argument("--library-only", action="store_true", help="only the methods the library uses "
                    "(METHODS: FID/PRDC half-sampling, IS pivotal bootstrap, KID closed form, compare paired half): "
@@ -212,6 +237,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-every", type=int, default=0, help="also print the table every this many reps")
     args = p.parse_args()
+    if args.truth_reps < 2 and not (args.kid_truth == "exact" and set(args.metrics) == {"kid"}):
+        p.error("--truth-reps must be at least 2 (0 only with --metrics kid --kid-truth exact)")
     torch.set_num_threads(1)
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), numpy {np.__version__}; "
           f"reps {args.reps}, truth reps {args.truth_reps}, {args.n_rep} replicates per interval "
@@ -226,10 +253,13 @@ def main() -> None:
             rng = np.random.default_rng(args.seed + 1000 * d + n)
             tr = truth(d, n, w, args, rng)
             print(f"<!-- d={d} N={n}: truth from {args.truth_reps} draws ({time.time() - t0:.0f} s) -->", flush=True)
-            hits, widths, alarms = {}, {}, {}
+            hits, widths, alarms, seen = {}, {}, {}, {}
             for r in range(args.reps):
                 real, fake = draw(rng, n, d, args.shift, False), draw(rng, n, d, args.shift)
                 est = estimates(real, fake, w, args)
+                for m in tr:
+                    if m in est:
+                        seen.setdefault(m, []).append(est[m])
                 for (metric, method), ivs in intervals(real, fake, w, est, args, r).items():
                     targets = [(metric, tr[metric][0])]
                     if metric == "fid_inf":  # FID_inf estimates the population FID: 0.02 d here
@@ -244,15 +274,17 @@ def main() -> None:
                         alarms.setdefault(k, []).append(v)
                 if args.report_every and (r + 1) % args.report_every == 0 and r + 1 < args.reps:
                     print(f"<!-- d={d} N={n}: after {r + 1} reps ({time.time() - t0:.0f} s) -->")
-                    table(d, n, tr, hits, widths, alarms)
+                    table(d, n, tr, hits, widths, alarms, seen)
             print(f"<!-- d={d} N={n}: final, {args.reps} reps -->")
-            table(d, n, tr, hits, widths, alarms)
+            table(d, n, tr, hits, widths, alarms, seen)
             print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
 
 
-def table(d, n, tr, hits, widths, alarms):
+def table(d, n, tr, hits, widths, alarms, seen):
     for (metric, method) in sorted(widths):
         mean, se, sd = tr[metric]
+        if sd is None:   # an exact expectation: the spread from the repetitions
+            sd = float(np.std(seen[metric], ddof=1)) if len(seen[metric]) > 1 else float("nan")
         c90 = np.mean(hits[(metric, method, 0.90)])
         c95 = np.mean(hits[(metric, method, 0.95)])
         if sd == 0:  # e.g. P/R/D/C at d = 2048 with --shift 0.1: precision 0, recall 1 in every draw

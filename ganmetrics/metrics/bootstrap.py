@@ -237,13 +237,15 @@ def kid_jackknife_variance(x: np.ndarray, y: np.ndarray, degree: int = 3, gamma:
 
 def kid_interval(x: np.ndarray, y: np.ndarray, estimate: float, subset_std: float | None, subsets: int,
                  level: float = 0.95, degree: int = 3, gamma: float | None = None,
-                 coef0: float = 1.0) -> tuple[float, float]:
+                 coef0: float = 1.0, jackknife_variance: float | None = None) -> tuple[float, float]:
     """Normal interval for E[KID at this N] around ``estimate``: the jackknife variance of the
     full-sample U-statistic (which the average over random subsets estimates) plus the Monte-Carlo
     variance of averaging ``subsets`` subsets, subset_std² / subsets (Bińkowski et al. 2018 report
-    the subset std; we add the U-statistic's own sampling variance, which that std does not measure)."""
+    the subset std; we add the U-statistic's own sampling variance, which that std does not measure).
+    ``jackknife_variance``: ``kid_jackknife_variance(x, y, ...)[1]`` if already computed (it costs
+    (n + m)² d; several levels from one pass)."""
     _check_level(level)
-    _, var = kid_jackknife_variance(x, y, degree, gamma, coef0)
+    var = kid_jackknife_variance(x, y, degree, gamma, coef0)[1] if jackknife_variance is None else jackknife_variance
     var += (subset_std or 0.0) ** 2 / max(subsets, 1)
     half = _z(level) * math.sqrt(max(var, 0.0))
     return float(estimate - half), float(estimate + half)
