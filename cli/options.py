@@ -229,7 +229,8 @@ ci_options = [
                  help="Add an interval at this level, e.g. 0.95, for the metric's expectation at these "
                       "sample sizes; it contains the estimate (resampling: --n-boot times the metric on half "
                       "the rows, IS on all rows drawn with replacement, FID_inf/IS_inf 15 metrics each time; "
-                      "KID: closed form). See docs/metrics.md."),
+                      "KID: closed form). Against a statistics file only the evaluated set is resampled. "
+                      "See docs/metrics.md."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
                  help="Resampling replicates for --ci."),
 ]

@@ -190,7 +190,8 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     registered one). ``ci`` (e.g. 0.95) adds an interval for E[metric at these N] that contains the estimate
     (``n_boot`` subsampling replicates; KID: closed form; docs/metrics.md) to
     every metric. ``a`` may be a statistics file / ``GaussianStats`` when every metric accepts
-    statistics (FID). ``settings``: metric parameters (``splits``, ``kid_subsets``,
+    statistics (FID, FID_inf; IS ignores ``a``); intervals then resample ``b`` only (the reference
+    is fixed, as in the published protocols' precomputed statistics). ``settings``: metric parameters (``splits``, ``kid_subsets``,
     ``kid_subset_size``, ``k_pr``, ``k_dc``, ``sqrtm``, any a registered metric declares) and
     ``Extraction``/``InputPolicy`` fields. Returns one ``Result`` per metric, in order.
     """
@@ -205,11 +206,12 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         raise InputError(f"unexpected option(s) {', '.join(unknown)}; metric parameters are: {', '.join(known)}")
     params.update({k: v for k, v in rest.items() if k in params})
 
-    needs_a_features = b is None or ci is not None or any(s.pair and not s.stats_ok for s in specs)
+    # a statistics file as the reference: FID and FID_inf only; their intervals resample ``b`` alone
+    needs_a_features = b is None or any(s.pair and not s.stats_ok for s in specs)
     fa = None
     if isinstance(a, GaussianStats) or (_is_path(a) and is_stats_file(a)):
         if needs_a_features:
-            what = [s.name for s in specs if s.pair and not s.stats_ok] or ["the interval"]
+            what = [s.name for s in specs if s.pair and not s.stats_ok] or ["this metric"]
             raise InputError(f"{_label(a) if isinstance(a, GaussianStats) else a}: holds only statistics (mu, sigma); "
                              f"{', '.join(what)} needs the images")
         fa = a if isinstance(a, GaussianStats) else load_stats(a)

@@ -152,6 +152,28 @@ def test_eval_errors(image_sets, weights_file, tmp_path):
     assert r.exit_code == 2 and "holds only statistics" in r.stderr
     r = cli("prdc", image_sets["real"], image_sets["fake"], "--weights", weights_file, "--workers", "0",
             "--k-pr", "20")
-    assert r.exit_code == 2 and "k=20" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    lines = [line for line in r.stderr.strip().splitlines() if not line.startswith("Warning:")]  # once per process
+    assert r.exit_code == 2 and "k=20" in r.stderr and len(lines) == 1
     r = cli("is", image_sets["fake"], "--weights", weights_file, "--workers", "0", "--splits", "50")
     assert r.exit_code == 2 and "50 splits" in r.stderr
+
+
+def test_intervals_against_a_statistics_file_resample_the_evaluated_set_only(image_sets, weights_file, tmp_path):
+    """`eval real.npz fake/ --ci` (refused before): the reference statistics are fixed, as in the
+    published protocols, so FID's half-samples are drawn from the fake features alone."""
+    from ganmetrics.config import DEFAULTS
+    from ganmetrics.metrics.bootstrap import BOUNDS, resampled_interval
+    from ganmetrics.metrics.frechet import frechet_distance_to_features
+    stats = ganmetrics.compute_stats(image_sets["real"], weights=weights_file, device="cpu", workers=0)
+    stats.save(tmp_path / "real.npz")
+    r = cli("eval", tmp_path / "real.npz", image_sets["fake"], "--metrics", "fid", "--ci", "0.9", "--n-boot", "20",
+            "--weights", weights_file, "--workers", "0", "--device", "cpu", "--json")
+    assert r.exit_code == 0, r.stderr
+    got = json.loads(r.stdout)
+    value, interval = got["fid"], [got["fid_ci_low"], got["fid_ci_high"]]
+    fake = extract_features(image_sets["fake"], ganmetrics.evaluation.make_runner(
+        None, weights=weights_file, device="cpu", workers=0)[0]).features.astype(np.float64)
+    expected, _ = resampled_interval(lambda ib: frechet_distance_to_features(stats.mu, stats.sigma, fake[ib]),
+                                     [len(fake)], value, 20, 0.9, DEFAULTS.seed, "half", BOUNDS["fid"])
+    assert interval == pytest.approx(list(expected), rel=1e-6)
+    assert interval[0] <= value <= interval[1] and expected[1] > expected[0]
