@@ -277,10 +277,10 @@ def frechet_distance_features_info(features1, features2) -> tuple[float, dict]:
     return _nonnegative(raw, traces, None, None, info), info
 
 
-def frechet_distance_to_features(mu1, sigma1, features2) -> float:
+def frechet_distance_to_features(mu1, sigma1, features2, device=None) -> float:
     """Fréchet distance between N(mu1, sigma1) (e.g. reference statistics) and the Gaussian
     fitted to a feature matrix (N2 x d); see ``frechet_distance_to_features_info``."""
-    return frechet_distance_to_features_info(mu1, sigma1, features2)[0]
+    return frechet_distance_to_features_info(mu1, sigma1, features2, device)[0]
 
 
 def frechet_distance_to_features_info(mu1, sigma1, features2, device=None) -> tuple[float, dict]:
@@ -290,7 +290,9 @@ def frechet_distance_to_features_info(mu1, sigma1, features2, device=None) -> tu
     With B = (X2 - mu2)/sqrt(N2 - 1), Σ2 = BᵀB and the non-zero eigenvalues of Σ1 Σ2 are
     those of the symmetric PSD N2 x N2 matrix B Σ1 Bᵀ, so Tr((Σ1 Σ2)^½) = Σ sqrt(λ(B Σ1 Bᵀ))
     (``sqrtm_route="features"``). For N2 > d this is ``frechet_distance_info`` on the sample
-    covariance. A rounding-level negative is reported as 0.0, as in ``frechet_distance_info``.
+    covariance, which is computed on ``device`` (float64; a torch device, None: numpy on the
+    CPU) when one is given. A rounding-level negative is reported as 0.0, as in
+    ``frechet_distance_info``.
     """
     x2 = np.asarray(features2, np.float64)
     mu1, sigma1 = np.asarray(mu1, np.float64), np.asarray(sigma1, np.float64)
@@ -298,6 +300,13 @@ def frechet_distance_to_features_info(mu1, sigma1, features2, device=None) -> tu
         raise InputError(f"statistics of dimension {mu1.shape} do not fit features of shape {x2.shape}")
     if not np.isfinite(x2).all():
         raise InputError("features contain NaN or infinite values")
+    if len(x2) > x2.shape[1] and device is not None:   # N2 x d² multiply-adds: the step's cost on a GPU's terms
+        import torch
+        t = torch.from_numpy(x2).to(_torch_device(device))
+        mu2_t = t.mean(0)
+        t = t - mu2_t
+        sigma2 = (t.T @ t / (len(x2) - 1)).cpu().numpy()
+        return frechet_distance_info(mu1, sigma1, mu2_t.cpu().numpy(), sigma2, n2=len(x2), device=device)
     mu2 = x2.mean(0)
     b = (x2 - mu2) / np.sqrt(len(x2) - 1)
     if len(x2) > x2.shape[1]:

@@ -63,15 +63,17 @@ def extrapolate(statistic, n: int, points: int = POINTS, seed: int = 0) -> tuple
 
 
 def fid_infinity(mu: np.ndarray, sigma: np.ndarray, features: np.ndarray, points: int = POINTS,
-                 seed: int = 0) -> tuple[float, float]:
+                 seed: int = 0, device=None) -> tuple[float, float]:
     """``(FID_inf, slope)`` of ``features`` (N x d, the evaluated set) against the reference's
     Gaussian statistics ``mu`` (d) and ``sigma`` (d x d), computed once from the whole reference
     set as the reference code's ``gt_path`` statistics are. Slope in FID units x samples (FID_N ≈
-    FID_inf + slope / N). Errors: InputError for mismatched shapes or fewer than 20 samples."""
+    FID_inf + slope / N). ``device``: a torch device for each subset's covariance and Fréchet
+    step (float64; None: the CPU). Errors: InputError for mismatched shapes or fewer than 20 samples."""
     x = np.asarray(features, np.float64)
     if x.ndim != 2:
         raise InputError(f"features must be N x d, got shape {x.shape}")
-    return extrapolate(lambda rows: frechet_distance_to_features(mu, sigma, x[rows]), len(x), points, seed)[:2]
+    return extrapolate(lambda rows: frechet_distance_to_features(mu, sigma, x[rows], device), len(x), points,
+                       seed)[:2]
 
 
 def is_infinity(logits: np.ndarray, points: int = POINTS, seed: int = 0) -> tuple[float, float]:

@@ -254,7 +254,7 @@ def _fid(a, b, params, ctx) -> Estimate:
     fb = b.features
     if isinstance(a, GaussianStats):
         return Estimate(value, metadata=info, sides=("b",),
-                        replicate=lambda ib: frechet_distance_to_features(a.mu, a.sigma, fb[ib]))
+                        replicate=lambda ib: frechet_distance_to_features(a.mu, a.sigma, fb[ib], device))
     fa = a.features
     return Estimate(value, metadata=info, sides=("a", "b"),
                     replicate=lambda ia, ib: fid_of_features(fa[ia], fb[ib]))
@@ -354,20 +354,20 @@ def _fid_inf(a, b, params, ctx) -> Estimate:
     N) against the whole reference's statistics, extrapolated linearly in 1/N to N -> infinity
     (``metrics/infinity.py``; the authors' ``calculate_FID_infinity``). May be negative. Its
     interval (half-sampling) costs 15 FIDs per replicate."""
-    seed, fb = params["seed"], b.features
+    seed, fb, device = params["seed"], b.features, _gpu(ctx)
     ref = _stats_of(a)
     with _naming("fid_inf", b):
-        value, slope = fid_infinity(ref.mu, ref.sigma, fb, POINTS, seed)
+        value, slope = fid_infinity(ref.mu, ref.sigma, fb, POINTS, seed, device)
     meta = {"points": POINTS, "smallest": int(len(fb) // 10), "slope": slope,
             "estimates": "N -> infinity (Chong & Forsyth 2020)"}
     if isinstance(a, GaussianStats):
         return Estimate(value, metadata=meta, sides=("b",),
-                        replicate=lambda ib: fid_infinity(ref.mu, ref.sigma, fb[ib], POINTS, seed)[0])
+                        replicate=lambda ib: fid_infinity(ref.mu, ref.sigma, fb[ib], POINTS, seed, device)[0])
     fa = a.features
 
     def replicate(ia, ib):
         r = GaussianStats(fa.shape[1], a.metadata).update(fa[ia])
-        return fid_infinity(r.mu, r.sigma, fb[ib], POINTS, seed)[0]
+        return fid_infinity(r.mu, r.sigma, fb[ib], POINTS, seed, device)[0]
     return Estimate(value, metadata=meta, sides=("a", "b"), replicate=replicate)
 
 

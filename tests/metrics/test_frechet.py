@@ -133,6 +133,8 @@ def test_stats_to_features_form(n2):
     x2 = rng.normal(size=(n2, d)) * np.linspace(0.2, 2, d)
     reference = frechet_distance(m1, s1, x2.mean(0), np.cov(x2, rowvar=False), method="scipy")
     assert frechet_distance_to_features(m1, s1, x2) == pytest.approx(reference, rel=1e-7)
+    # with a torch device the covariance is computed there (on a GPU: FID_inf's 15 subsets)
+    assert frechet_distance_to_features(m1, s1, x2, "cpu") == pytest.approx(reference, rel=1e-7)
     with pytest.raises(InputError, match="do not fit"):
         frechet_distance_to_features(m1[:5], s1, x2)
 
