@@ -22,6 +22,7 @@ Distances are Euclidean, in float64, computed in row chunks so memory stays boun
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -106,8 +107,14 @@ def prdc_indicators(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu
     return _as_numpy(out)
 
 
-#: memory for the distance matrices a resampler keeps (float32; beyond it each resample recomputes)
+#: memory for the distance matrices that live resamplers keep together (float32; beyond it each
+#: resample recomputes): ``compare`` holds one resampler per input at once
 RESAMPLE_BYTES = 2 << 30
+_held = [0]   # bytes kept by live resamplers (released when a resampler is garbage-collected)
+
+
+def _release(nbytes: int) -> None:
+    _held[0] -= nbytes
 
 
 def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu",
@@ -116,15 +123,16 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
     without duplicates (the half-samples of the intervals), the k-NN manifolds recomputed on each.
 
     The three distance matrices of the whole samples are computed once and sliced, stored in
-    float32 when they fit in ``max_bytes`` (N x N + M x M + M x N x 4 bytes: 2 GiB holds
-    N = M = 13,000); the float32 rounding can only flip a membership within 1e-7 of a ball's
+    float32 when they fit in ``max_bytes`` beside the matrices other live resamplers keep
+    (N x N + M x M + M x N x 4 bytes: 2 GiB holds N = M = 13,000); the float32 rounding can only flip a membership within 1e-7 of a ball's
     boundary, irrelevant to a resampled spread. Larger samples recompute every resample, as
     ``prdc_indicators`` does. Rows repeated within ``ia`` or ``ib`` are not supported (their zero
     distance would be the 1st neighbour; ``replicates`` never draws them for half-sampling).
     """
     x, y = _prepare(real, fake, max(k_pr, k_dc), device)
     n, m = len(x), len(y)
-    if 4 * (n * n + m * m + m * n) > max_bytes:
+    nbytes = 4 * (n * n + m * m + m * n)
+    if _held[0] + nbytes > max_bytes:
         real, fake = np.asarray(real), np.asarray(fake)
         return lambda ia, ib: prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device)
 
@@ -147,6 +155,8 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
         out = _empty_indicators(len(ia), len(ib), x.device)
         _add_fake_rows(out, slice(None), d_fr[cols, ia], r_real_pr, r_fake_pr, r_real_dc, k_dc)
         return _as_numpy(out)
+    _held[0] += nbytes
+    weakref.finalize(indicators, _release, nbytes)
     return indicators
 
 

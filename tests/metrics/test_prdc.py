@@ -142,3 +142,24 @@ def test_chunked_cross_distances_match_the_direct_definitions():
     np.testing.assert_allclose(ind["density"], (d < r5[None]).sum(1) / 5)
     np.testing.assert_array_equal(ind["coverage"], (d < r5[None]).any(0))
     assert 0 < ind["precision"].mean() < 1 and 0 < ind["coverage"].mean() < 1
+
+
+def test_live_resamplers_share_one_memory_budget():
+    """compare keeps one resampler per input alive at once: together they stay within the budget,
+    later ones recompute, and the memory is returned when a resampler is released."""
+    import gc
+    from ganmetrics.metrics import prdc
+    rng = np.random.default_rng(10)
+    real, fake = rng.normal(size=(40, 4)), rng.normal(size=(30, 4))
+    one = 4 * (40 * 40 + 30 * 30 + 30 * 40)
+    before = prdc._held[0]
+    first = prdc.prdc_resampler(real, fake, max_bytes=before + one)
+    assert prdc._held[0] == before + one
+    second = prdc.prdc_resampler(real, fake, max_bytes=before + one)   # over the shared budget: recomputes
+    assert prdc._held[0] == before + one
+    ia, ib = np.arange(0, 40, 2), np.arange(0, 30, 2)
+    for m, v in first(ia, ib).items():
+        np.testing.assert_array_equal(v, second(ia, ib)[m])
+    del first
+    gc.collect()
+    assert prdc._held[0] == before
