@@ -79,10 +79,11 @@ def _empty_indicators(n_real: int, n_fake: int, device) -> dict[str, torch.Tenso
 def _add_fake_rows(out: dict, rows, d: torch.Tensor, r_real_pr, r_fake_pr, r_real_dc, k_dc: int) -> None:
     """Fill the indicators from the distances ``d`` of the fake rows ``rows`` to every real point
     (boundaries: ``<=`` for precision/recall as kynkaat's code, ``<`` for density/coverage as prdc's)."""
+    in_real_dc = d < r_real_dc[None, :]
     out["precision"][rows] = (d <= r_real_pr[None, :]).any(1)
-    out["density"][rows] = (d < r_real_dc[None, :]).sum(1).double() / k_dc
+    out["density"][rows] = in_real_dc.sum(1).double() / k_dc
     out["recall"] |= (d <= r_fake_pr[rows, None]).any(0)
-    out["coverage"] |= (d < r_real_dc[None, :]).any(0)
+    out["coverage"] |= in_real_dc.any(0)
 
 
 def _as_numpy(out: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
