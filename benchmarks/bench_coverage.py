@@ -41,6 +41,7 @@ from ganmetrics.config import DEFAULTS
 from ganmetrics.metrics import bootstrap as B
 from ganmetrics.metrics.inception_score import inception_score
 from ganmetrics.metrics.kid import kid
+from ganmetrics.metrics.mmd import cmmd
 from ganmetrics.metrics.prdc import prdc_indicators
 from ganmetrics.report.gate import run_checks
 from ganmetrics.result import Result
@@ -83,11 +84,18 @@ def estimates(real, fake, w, args):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out["kid"], out["kid_std"] = kid(real, fake, args.kid_subsets, args.kid_subset_size, seed=0)
+    if "cmmd" in args.metrics:
+        out["cmmd"] = cmmd(unit(real), unit(fake))
     if "prdc" in args.metrics:
         ind = prdc_indicators(real, fake, 3, 5)
         out.update({m: float(ind[m].mean()) for m in PRDC})
         out["_ind"] = ind
     return out
+
+
+def unit(x):
+    """Rows scaled to unit norm, as CLIP embeddings are (CMMD's sigma = 10 assumes that scale)."""
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def kernel_mean(d, a, sa, b, sb):
@@ -161,6 +169,10 @@ def intervals(real, fake, w, est, args, seed):
         if m in args.metrics:
             e = est["_" + m]
             add(m, B.replicates(e.replicate, [len(real), len(fake)][-len(e.sides):], args.n_rep, seed, "half"))
+    if "cmmd" in args.metrics:   # the registry's CMMD interval: half-samples of both sets
+        ur, uf = unit(real), unit(fake)
+        add("cmmd", B.replicates(lambda ia, ib: cmmd(ur[ia], uf[ib]), [len(real), len(fake)], args.n_rep, seed,
+                                 "half"))
     if "kid" in args.metrics:
         var = B.kid_jackknife_variance(real, fake)[1]
         out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv,
@@ -216,7 +228,8 @@ def main() -> None:
     p.add_argument("--truth-reps", type=int, default=1000)
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
     p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"],
-                   help="among fid, is, kid, prdc, gate, fid_inf, is_inf (the last two: 15 metrics per replicate)")
+                   help="among fid, is, kid, prdc, cmmd, gate, fid_inf, is_inf (the last two: 15 metrics per replicate; "
+                        "cmmd on the features scaled to unit norm, as CLIP embeddings are)")
     p.add_argument("--prdc-n-rep", type=int, default=DEFAULTS.n_boot,
                    help="replicates per P/R/D/C interval (each is a k-NN pass); default: the library's n_boot. "
                         "Fewer narrow the pivotal quantiles (40 measured D/C 4-5 points short at 95%%, 100 within 2)")
