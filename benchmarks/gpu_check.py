@@ -84,7 +84,9 @@ def main() -> None:  # noqa: C901 - one linear script
     from ganmetrics.features.registry import get_extractor
     from ganmetrics.features.runner import FeatureRunner
     from ganmetrics.inputs.open import open_images
+    from ganmetrics.metrics.bootstrap import prdc_replicates
     from ganmetrics.metrics.frechet import frechet_distance_info
+    from ganmetrics.metrics.infinity import fid_infinity
     from helpers import write_random_weights
     from make_images import smooth_images
     from PIL import Image
@@ -188,6 +190,21 @@ def main() -> None:  # noqa: C901 - one linear script
     t_dev, (v_dev, info) = best_of(args.repeats, lambda: frechet_distance_info(*stats, **kw, device=dev), dev)
     rows.append((f"Fréchet step (Cholesky, float64, d={d}): {dev} / cpu seconds", f"{t_dev:.3f} / {t_cpu:.3f}",
                  f"relative difference {abs(v_dev - v_cpu) / abs(v_cpu):.1e}; ran on {info['sqrtm_device']}"))
+
+    # -- FID_inf: 15 subset covariances + Fréchet steps, on the device vs the CPU -----------------
+    t_cpu, v_cpu = best_of(1, lambda: fid_infinity(stats[0], stats[1], f)[0], torch.device("cpu"))
+    t_dev, v_dev = best_of(1, lambda: fid_infinity(stats[0], stats[1], f, device=dev)[0], dev)
+    rows.append((f"FID_inf ({len(f)} x {d} features): {dev} / cpu seconds", f"{t_dev:.3f} / {t_cpu:.3f}",
+                 f"relative difference {abs(v_dev - v_cpu) / abs(v_cpu):.1e}"))
+
+    # -- P/R/D/C interval replicates: distance matrices on the device vs the CPU -------------------
+    g = f[: min(len(f), 4000)]
+    h = np.abs(np.random.default_rng(3).normal(size=g.shape) @ mix.T + 0.05)
+    t_cpu, r_cpu = best_of(1, lambda: prdc_replicates(g, h, n_rep=10), torch.device("cpu"))
+    t_dev, r_dev = best_of(1, lambda: prdc_replicates(g, h, n_rep=10, device=str(dev)), dev)
+    same = all(np.array_equal(r_cpu[m], r_dev[m]) for m in r_cpu)
+    rows.append((f"P/R/D/C, 10 half-samples of {len(g)} x {d}: {dev} / cpu seconds", f"{t_dev:.3f} / {t_cpu:.3f}",
+                 f"replicates {'identical' if same else 'differ (float32 distances on the device)'}"))
 
     # -- memory ----------------------------------------------------------------------------
     if dev.type == "cuda":

@@ -20,7 +20,7 @@ def test_gpu_check_runs_on_the_cpu(tmp_path):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 3 and cells[0] not in ("check", "---"):
             rows[cells[0]] = cells[1:]
-    assert len(rows) == 12, done.stdout
+    assert len(rows) == 14, done.stdout
     # the same device and layout: identical; channels_last: float32 rounding only; no TF32 on a CPU
     assert float(rows["pool3 on cpu vs cpu NCHW: NCHW, TF32 off"][0]) == 0.0
     assert float(rows["pool3 on cpu vs cpu NCHW: NCHW, TF32 on"][0]) == 0.0
@@ -32,6 +32,9 @@ def test_gpu_check_runs_on_the_cpu(tmp_path):
         assert 0 < at50 <= best
     fr = rows["Fréchet step (Cholesky, float64, d=32): cpu / cpu seconds"]
     assert float(re.search(r"relative difference (\S+);", fr[1]).group(1)) < 1e-12
+    fid_inf = rows["FID_inf (160 x 32 features): cpu / cpu seconds"]
+    assert float(re.search(r"relative difference (\S+)", fid_inf[1]).group(1)) < 1e-10
+    assert rows["P/R/D/C, 10 half-samples of 160 x 32: cpu / cpu seconds"][1] == "replicates identical"
     run = rows["torchrun 2 x gloo / 1 process: stats wall s"][1]
     assert "n 2 / 2" in run
     assert float(re.search(r"mu (\S+),", run).group(1)) < 1e-4
