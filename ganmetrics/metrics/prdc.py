@@ -17,8 +17,16 @@ Ball membership follows each metric's reference code: the original precision/rec
 density/coverage code (clovaai/generative-evaluation-prdc, the ``prdc`` package) does not
 (``d < r``). The two only differ on exact ties (tested in tests/test_prdc.py).
 
-Distances are Euclidean, in float64, computed in row chunks so memory stays bounded
-(``chunk_bytes`` per distance block, on the GPU when ``device`` is one).
+Distances are Euclidean, computed in float64 in row chunks so memory stays bounded
+(``chunk_bytes`` per distance block, on the GPU when ``device`` is one), then rounded to
+float32 for the comparisons, as the ``prdc`` package's distances of float32 features are
+(scikit-learn computes them in float64 and returns float32). The rounding makes ties that are
+exact in real arithmetic exact in ours: a fake sample that copies a real one sits on the
+boundary of every ball whose radius it defines, and is then decided by the rule above (``<=`` or
+``<``) instead of by the float64 rounding noise of two different matrix products; distances
+below 1e-6 of the vectors' norm (below the rounding error of the expansion, for copies) are 0.
+The interval replicates (``prdc_resampler``) compare the same float32 values, so they equal
+the metric recomputed on each resample.
 """
 from __future__ import annotations
 
@@ -34,10 +42,18 @@ from ._checks import as_feature_pair
 CHUNK_BYTES = 1 << 28  # 256 MiB of float64 distances per block
 
 
+#: squared distances below this share of ||x||² + ||y||² are 0: the expansion's float64 rounding
+#: error is below it up to d of several thousand, so copies get exactly 0
+ZERO_TOL = 1e-12
+
+
 def _distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Euclidean distances, ||x||² + ||y||² - 2 x·y (clamped at 0), as scikit-learn computes them."""
-    d2 = (x * x).sum(1, keepdim=True) + (y * y).sum(1)[None, :] - 2 * (x @ y.T)
-    return d2.clamp_min_(0).sqrt_()
+    """Euclidean distances, ||x||² + ||y||² - 2 x·y in float64 (as scikit-learn computes them),
+    rounding-level values set to 0, returned in float32 (module docstring)."""
+    norms = (x * x).sum(1, keepdim=True) + (y * y).sum(1)[None, :]
+    d2 = norms - 2 * (x @ y.T)
+    d2[d2 <= ZERO_TOL * norms] = 0.0
+    return d2.sqrt_().to(torch.float32)
 
 
 def _row_chunks(n_rows: int, n_cols: int, chunk_bytes: int):
@@ -48,7 +64,7 @@ def _row_chunks(n_rows: int, n_cols: int, chunk_bytes: int):
 
 def knn_radii(x: torch.Tensor, k: int, chunk_bytes: int = CHUNK_BYTES) -> torch.Tensor:
     """Distance from each point to its k-th nearest neighbour in the same set (itself excluded)."""
-    radii = torch.empty(len(x), dtype=x.dtype, device=x.device)
+    radii = torch.empty(len(x), dtype=torch.float32, device=x.device)
     for rows in _row_chunks(len(x), len(x), chunk_bytes):
         radii[rows] = _kth_neighbour(_distances(x[rows], x), k)
     return radii
@@ -118,24 +134,39 @@ def _release(nbytes: int) -> None:
     _held[0] -= nbytes
 
 
+def _index(idx, n: int, name: str) -> np.ndarray:
+    """A 1-d integer index array into n rows (negative indices count from the end; a boolean
+    mask of length n is taken as its true positions)."""
+    idx = np.asarray(idx)
+    if idx.dtype == bool and idx.shape == (n,):
+        idx = np.flatnonzero(idx)
+    if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+        raise InputError(f"{name}: resample indices must be a 1-d integer array, got shape {idx.shape} of {idx.dtype}")
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise InputError(f"{name}: resample indices must lie in [-{n}, {n}), got {idx.min()} .. {idx.max()}")
+    return idx.astype(np.int64)
+
+
 def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu",
                    max_bytes: int = RESAMPLE_BYTES) -> Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
     """``f(ia, ib)`` = ``prdc_indicators(real[ia], fake[ib], k_pr, k_dc)`` for many index arrays
     without duplicates (the half-samples of the intervals), the k-NN manifolds recomputed on each.
 
-    The three distance matrices of the whole samples are computed once and sliced, stored in
-    float32 when they fit in ``max_bytes`` beside the matrices other live resamplers keep
-    (N x N + M x M + M x N x 4 bytes: 2 GiB holds N = M = 13,000); the float32 rounding can only flip a membership within 1e-7 of a ball's
-    boundary, irrelevant to a resampled spread. Larger samples recompute every resample, as
-    ``prdc_indicators`` does. Rows repeated within ``ia`` or ``ib`` are not supported (their zero
-    distance would be the 1st neighbour; ``replicates`` never draws them for half-sampling).
+    The three distance matrices of the whole samples are computed once and sliced (float32, the
+    values ``prdc_indicators`` compares) when they fit in ``max_bytes`` beside the matrices other
+    live resamplers keep (N x N + M x M + M x N x 4 bytes: 2 GiB holds N = M = 13,000). Larger
+    samples recompute every resample, as ``prdc_indicators`` does. ``ia``, ``ib``: 1-d integer
+    index arrays; rows repeated within one are not supported (their zero distance would be the
+    1st neighbour; ``replicates`` never draws them for half-sampling). Errors: InputError for
+    other indices, or a resample smaller than max(k_pr, k_dc) + 1.
     """
     x, y = _prepare(real, fake, max(k_pr, k_dc), device)
     n, m = len(x), len(y)
     nbytes = 4 * (n * n + m * m + m * n)
     if _held[0] + nbytes > max_bytes:
         real, fake = np.asarray(real), np.asarray(fake)
-        return lambda ia, ib: prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device)
+        return lambda ia, ib: prdc_indicators(real[_index(ia, n, "real")], fake[_index(ib, m, "fake")], k_pr, k_dc,
+                                              device)
 
     def matrix(a, b):
         out = torch.empty(len(a), len(b), dtype=torch.float32, device=a.device)
@@ -145,8 +176,8 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
     d_rr, d_ff, d_fr = matrix(x, x), matrix(y, y), matrix(y, x)
 
     def indicators(ia, ib) -> dict[str, np.ndarray]:
-        ia = torch.as_tensor(np.asarray(ia), device=x.device)
-        ib = torch.as_tensor(np.asarray(ib), device=x.device)
+        ia, ib = _index(ia, n, "real"), _index(ib, m, "fake")
+        ia, ib = torch.as_tensor(ia, device=x.device), torch.as_tensor(ib, device=x.device)
         if min(len(ia), len(ib)) < max(k_pr, k_dc) + 1:
             raise InputError(f"a resample of {min(len(ia), len(ib))} rows is too small for k = {max(k_pr, k_dc)}")
         rows, cols = ia[:, None], ib[:, None]     # one gather per block (two steps copy twice as much)

@@ -163,3 +163,47 @@ def test_live_resamplers_share_one_memory_budget():
     del first
     gc.collect()
     assert prdc._held[0] == before
+
+
+def _brute_force(real, fake, k_pr=3, k_dc=5):
+    """The definitions on distances computed pair by pair (no matrix-product rounding)."""
+    dist = lambda a, b: np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).astype(np.float32)  # noqa: E731
+    rr, ff, fr = dist(real, real), dist(fake, fake), dist(fake, real)
+    r_pr, r_dc, f_pr = np.sort(rr, 1)[:, k_pr], np.sort(rr, 1)[:, k_dc], np.sort(ff, 1)[:, k_pr]
+    return {"precision": (fr <= r_pr[None]).any(1), "recall": (fr <= f_pr[:, None]).any(0),
+            "density": (fr < r_dc[None]).sum(1) / k_dc, "coverage": (fr < r_dc[None]).any(0)}
+
+
+def test_copies_of_real_samples_are_decided_by_the_rule_not_by_rounding():
+    """A fake that copies a real sample lies exactly on the boundary of the balls whose radius
+    that real sample defines: density/coverage (strict <) leave it out, precision/recall (<=)
+    count it, in the metric and in every interval replicate alike (float64 noise decided it before)."""
+    from ganmetrics.metrics.bootstrap import replicates
+    from ganmetrics.metrics.prdc import prdc_resampler
+    rng = np.random.default_rng(11)
+    real = rng.normal(size=(80, 64)) * 3
+    fake = np.concatenate([real[:50], rng.normal(size=(30, 64)) * 3])
+    whole = prdc_indicators(real, fake)
+    for m, v in _brute_force(real, fake).items():
+        np.testing.assert_array_equal(whole[m], v, err_msg=m)
+    resample = prdc_resampler(real, fake)
+
+    def check(ia, ib):
+        for m, v in _brute_force(real[ia], fake[ib]).items():
+            np.testing.assert_array_equal(resample(ia, ib)[m], v, err_msg=m)
+            np.testing.assert_array_equal(prdc_indicators(real[ia], fake[ib])[m], v, err_msg=m)
+        return 0.0
+    replicates(check, [80, 80], n_rep=6, seed=2, scheme="half")
+
+
+def test_resampler_refuses_indices_it_cannot_use():
+    from ganmetrics.metrics.prdc import prdc_resampler
+    rng = np.random.default_rng(12)
+    resample = prdc_resampler(rng.normal(size=(20, 3)), rng.normal(size=(20, 3)))
+    for bad in (np.arange(10).reshape(2, 5), np.int64(3), np.arange(10) + 15, np.linspace(0, 9, 10)):
+        with pytest.raises(InputError, match="resample indices"):
+            resample(bad, np.arange(10))
+    mask = np.zeros(20, bool)
+    mask[::2] = True
+    for m, v in resample(mask, mask).items():
+        np.testing.assert_array_equal(v, resample(np.arange(0, 20, 2), np.arange(0, 20, 2))[m])
