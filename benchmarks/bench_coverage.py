@@ -250,6 +250,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-every", type=int, default=0, help="also print the table every this many reps")
     args = p.parse_args()
+    if not args.shift > -1:
+        p.error(f"--shift must be above -1 (the fake scale is 1 + shift), got {args.shift}")
     if args.truth_reps < 2 and not (args.kid_truth == "exact" and set(args.metrics) == {"kid"}):
         p.error("--truth-reps must be at least 2 (0 only with --metrics kid --kid-truth exact)")
     torch.set_num_threads(1)

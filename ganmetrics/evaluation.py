@@ -213,7 +213,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
         if needs_a_features:
             what = [s.name for s in specs if s.pair and not s.stats_ok] or ["this metric"]
             raise InputError(f"{_label(a) if isinstance(a, GaussianStats) else a}: holds only statistics (mu, sigma); "
-                             f"{', '.join(what)} needs the images")
+                             f"{', '.join(what)} {'needs' if len(what) == 1 else 'need'} the images")
         fa = a if isinstance(a, GaussianStats) else load_stats(a)
     else:
         fa = extract_features(a, runner, cache)

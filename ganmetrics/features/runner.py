@@ -147,7 +147,8 @@ def extract_features(x, runner: FeatureRunner | None = None, cache: bool = False
     runner = runner or FeatureRunner()
     if isinstance(x, (str, bytes)) or hasattr(x, "__fspath__"):
         if is_stats_file(x):
-            raise InputError(f"{x}: holds only statistics (mu, sigma); this metric needs the images")
+            raise InputError(f"{x}: holds only statistics (mu, sigma); this metric needs the images "
+                             "(FID of two statistics files: ganmetrics fid A.npz B.npz)")
     source = runner.open(x, name)
     if len(source) < 2:
         raise InputError(f"{source.name}: {len(source)} image; metrics need at least 2")

@@ -179,7 +179,9 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
         ia, ib = _index(ia, n, "real"), _index(ib, m, "fake")
         ia, ib = torch.as_tensor(ia, device=x.device), torch.as_tensor(ib, device=x.device)
         if min(len(ia), len(ib)) < max(k_pr, k_dc) + 1:
-            raise InputError(f"a resample of {min(len(ia), len(ib))} rows is too small for k = {max(k_pr, k_dc)}")
+            raise InputError(f"a resample of {min(len(ia), len(ib))} rows is too small for k_pr = {k_pr}, "
+                             f"k_dc = {k_dc} (the four metrics share one k-NN pass: at least "
+                             f"{max(k_pr, k_dc) + 1} rows; a smaller --k-dc helps precision/recall)")
         rows, cols = ia[:, None], ib[:, None]     # one gather per block (two steps copy twice as much)
         nearest_real = torch.topk(d_rr[rows, ia], max(k_pr, k_dc) + 1, dim=1, largest=False).values
         r_real_pr, r_real_dc = nearest_real[:, k_pr], nearest_real[:, k_dc]

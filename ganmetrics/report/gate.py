@@ -297,8 +297,9 @@ def run_checks(config: dict, results: list[Result], baseline: dict | None) -> li
                    f"{'' if sd_base is not None else ' (baseline spread assumed equal to the current one)'}")
         ok = judged <= item["max_increase"]
         checks.append(Check(f"regression.{metric}", ok,
-                            f"{metric} = {r.value:.6g} vs baseline {baseline[metric]:.6g}: worse by "
-                            f"{max(worse_by, 0):.6g} (allowed {item['max_increase']}){how}"))
+                            f"{metric} = {r.value:.6g} vs baseline {baseline[metric]:.6g}: "
+                            f"{'worse' if worse_by > 0 else 'better'} by {abs(worse_by):.6g} "
+                            f"(allowed worse by {item['max_increase']}){how}"))
     return checks
 
 

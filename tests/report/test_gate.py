@@ -111,3 +111,12 @@ def test_broken_configs_exit_2(tmp_path, body, message, weights_file):
     r = run_gate(cfg, weights_file)
     assert r.exit_code == 2 and message in r.stderr
     assert run_gate(tmp_path / "missing.toml", weights_file).exit_code == 2
+
+
+def test_regression_message_says_better_for_an_improvement_of_a_higher_is_better_metric():
+    config = {"inputs": {}, "regression": [{"metric": "is", "max_increase": 0.0},
+                                           {"metric": "fid", "max_increase": 0.5}]}
+    results = [Result("is", 1.2863, {"b": 100}), Result("fid", 10.3, {"a": 100, "b": 100})]
+    checks = {c.name: c for c in gates.run_checks(config, results, {"is": 1.10508, "fid": 10.0})}
+    assert checks["regression.is"].passed and "better by 0.18122" in checks["regression.is"].message
+    assert checks["regression.fid"].passed and "worse by 0.3 " in checks["regression.fid"].message
