@@ -257,7 +257,8 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), numpy {np.__version__}; "
           f"reps {args.reps}, truth reps {args.truth_reps}, {args.n_rep} replicates per interval "
-          f"({args.prdc_n_rep} for P/R/D/C), fake shift {args.shift}, KID {args.kid_subsets} subsets of {args.kid_subset_size}", flush=True)
+          f"({args.prdc_n_rep} for P/R/D/C), fake shift {args.shift}, KID {args.kid_subsets} subsets of "
+          f"{args.kid_subset_size} (at most N)", flush=True)
     print("| d | N | metric | method | E[metric at N] (± s.e.) | sd of metric | coverage 90% | coverage 95% | "
           "mean width 95% / (2·1.96·sd) |")
     print("|---:|---:|---|---|---:|---:|---:|---:|---:|", flush=True)
