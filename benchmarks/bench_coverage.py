@@ -228,8 +228,8 @@ def main() -> None:
     p.add_argument("--truth-reps", type=int, default=1000)
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
     p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"],
-                   help="among fid, is, kid, prdc, cmmd, gate, fid_inf, is_inf (the last two: 15 metrics per replicate; "
-                        "cmmd on the features scaled to unit norm, as CLIP embeddings are)")
+                   help="among fid, is, kid, prdc, cmmd, gate, fid_inf, is_inf (the last two: 15 metrics per "
+                        "replicate; cmmd on the features scaled to unit norm, as CLIP embeddings are)")
     p.add_argument("--prdc-n-rep", type=int, default=DEFAULTS.n_boot,
                    help="replicates per P/R/D/C interval (each is a k-NN pass); default: the library's n_boot. "
                         "Fewer narrow the pivotal quantiles (40 measured D/C 4-5 points short at 95%%, 100 within 2)")

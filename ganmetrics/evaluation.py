@@ -191,9 +191,9 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     (``n_boot`` subsampling replicates; KID: closed form; docs/metrics.md) to
     every metric. ``a`` may be a statistics file / ``GaussianStats`` when every metric accepts
     statistics (FID, FID_inf; IS ignores ``a``); intervals then resample ``b`` only (the reference
-    is fixed, as in the published protocols' precomputed statistics). ``settings``: metric parameters (``splits``, ``kid_subsets``,
-    ``kid_subset_size``, ``k_pr``, ``k_dc``, ``sqrtm``, any a registered metric declares) and
-    ``Extraction``/``InputPolicy`` fields. Returns one ``Result`` per metric, in order.
+    is fixed, as in the published protocols' precomputed statistics). ``settings``: metric
+    parameters (``splits``, ``kid_subsets``, ``kid_subset_size``, ``k_pr``, ``k_dc``, ``sqrtm``, any
+    a registered metric declares) and ``Extraction``/``InputPolicy`` fields. Returns one ``Result`` per metric, in order.
     """
     specs = [registry.get_metric(m) for m in registry.expand(metrics)]
     if b is None and any(s.pair for s in specs):
