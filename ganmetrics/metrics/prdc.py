@@ -15,7 +15,7 @@ Density and coverage (Naeem, Oh, Uh, Choi, Yoo, ICML 2020), on the real balls on
 Ball membership follows each metric's reference code: the original precision/recall code
 (kynkaat/improved-precision-and-recall-metric) counts the boundary in (``d <= r``); the
 density/coverage code (clovaai/generative-evaluation-prdc, the ``prdc`` package) does not
-(``d < r``). The two only differ on exact ties (tested in tests/test_prdc.py).
+(``d < r``). The two only differ on exact ties (tested in tests/metrics/test_prdc.py).
 
 Distances are Euclidean, computed in float64 in row chunks so memory stays bounded
 (``chunk_bytes`` per distance block, on the GPU when ``device`` is one), then rounded to
