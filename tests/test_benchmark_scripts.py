@@ -1,5 +1,5 @@
-"""The interval benchmarks run end to end at tiny sizes, so the scripts behind docs/metrics.md's
-tables cannot rot (their measurements are long runs, not tests)."""
+"""The interval and network benchmarks run end to end at tiny sizes, so the scripts behind the tables of
+docs/metrics.md and docs/benchmarks.md cannot rot (their measurements are long runs, not tests)."""
 import re
 import subprocess
 import sys
@@ -45,3 +45,14 @@ def test_bench_coverage_closed_form_kid_expectation_matches_monte_carlo():
     assert abs(bench.kernel_mean(d, 0.5, 1.0, -0.3, 1.5) - k.mean()) < 4 * k.std() / np.sqrt(n)
     # E[KID] at d = 64 measured over 500 draws of N = 2,000 (docs/metrics.md): 0.03325 ± 0.00012
     assert abs(bench.exact_kid(64, 0.1) - 0.03325) < 3 * 0.00012
+
+
+def test_bench_network_times_every_path_and_checks_their_features():
+    out = run("bench_network.py", "--n", "3", "--batch", "2", "--size", "80", "--rounds", "1", "--sweep", "1/2")
+    rows = [r.split("|")[1:-1] for r in out.splitlines() if r.startswith("| ") and r.rstrip().endswith("|")]
+    rows = [[c.strip() for c in r] for r in rows if r[0].strip() != "network"]
+    assert [r[0].split(",")[0] for r in rows] == ["NCHW", "channels_last", "channels_last", "channels_last"]
+    assert "(ganmetrics)" in rows[2][0] and rows[3][0].endswith("CPU schedule 1/2")
+    diffs = [float(r[4]) for r in rows]
+    assert diffs[0] == 0 and all(0 < d <= 1e-5 for d in diffs[1:]), diffs  # float32 rounding, not another network
+    assert all(float(r[1]) > 0 and r[3].endswith("x") for r in rows)

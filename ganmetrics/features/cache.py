@@ -18,7 +18,8 @@ from ..inputs.sources import ImageSource, content_fingerprint
 from ..io import load_npz, save_npz
 from .weights import cache_dir
 
-VERSION = 3  # 2: outputs stored by role (features, logits) for any network; 3: channels_last Inception folds its batch norms
+VERSION = 4  # 2: outputs stored by role (features, logits) for any network; 3: channels_last Inception folds its
+# batch norms; 4: and pools its 1x1 pooling branches after the convolution (float32 rounding differs)
 
 
 def fingerprint(source: ImageSource, x) -> str:

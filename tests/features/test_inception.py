@@ -1,9 +1,13 @@
-"""The fast path's batch-norm folding (``fold_batch_norm``) against its formula and the unfused network."""
+"""The fast path: batch-norm folding (``fold_batch_norm``) against its formula and the unfused network, the
+pooling branches that pool after their convolution, and the CPU micro-batch schedule."""
 import copy
 
 import torch
 
-from ganmetrics.features.inception import BasicConv2d, FIDInceptionV3, fold_batch_norm, load_inception
+from ganmetrics.features import inception
+from ganmetrics.features.inception import (BLOCKS_MICRO_BATCH, STEM_MICRO_BATCH, BasicConv2d, FIDInceptionV3,
+                                           _avg_pool_3x3, _avg_pool_branch, cpu_schedule, fold_batch_norm,
+                                           load_inception)
 from helpers import random_inception_state_dict
 
 
@@ -35,3 +39,57 @@ def test_only_the_fast_path_is_folded(weights_file):
     peers = load_inception(weights_file, device="cpu", channels_last=False).model
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in peers.modules()) == 94
+
+
+def _folded_random_model(seed: int) -> tuple[FIDInceptionV3, FIDInceptionV3]:
+    model = FIDInceptionV3()
+    model.load_state_dict(random_inception_state_dict(seed))
+    model.eval().requires_grad_(False)
+    return model, fold_batch_norm(copy.deepcopy(model)).to(memory_format=torch.channels_last)
+
+
+def test_folded_pooling_branch_pools_after_its_convolution():
+    """avg_pool then 1x1 conv (the graph's order) equals 1x1 conv then avg_pool once the batch norm
+    is folded (affine per pixel; the pool's weights sum to 1 at the borders too, padding excluded)."""
+    model, folded = _folded_random_model(4)
+    block, fblock = model.Mixed_5b, folded.Mixed_5b
+    x = torch.randn(2, 192, 9, 9, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        graph_order = block.branch_pool(_avg_pool_3x3(x))       # unfolded: pool, conv, bn, relu
+        swapped = _avg_pool_branch(fblock.branch_pool, x)         # folded: conv (+bias), pool, relu
+        pooled_first = fblock.branch_pool(_avg_pool_3x3(x))       # folded, in the graph's order
+    assert swapped.shape == (2, 32, 9, 9)
+    torch.testing.assert_close(swapped, graph_order, rtol=0, atol=2e-6 * graph_order.abs().max().item())
+    assert not torch.equal(swapped, pooled_first)  # the folded branch really pools after its convolution
+    assert _avg_pool_branch(block.branch_pool, x).equal(graph_order)  # the unfolded branch keeps the graph's order
+
+
+def test_cpu_schedule_is_the_network_in_micro_batches():
+    _, folded = _folded_random_model(5)
+    # 19 images: micro-batches of STEM_MICRO_BATCH and BLOCKS_MICRO_BATCH that do not divide it;
+    # 80 px, just above the network's smallest input, keeps the test fast
+    x = torch.rand(19, 3, 80, 80, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    x = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        pool, logits = folded(x)
+        pool_s, logits_s = cpu_schedule(folded, x)
+    assert 19 % STEM_MICRO_BATCH and 19 % BLOCKS_MICRO_BATCH
+    assert pool_s.shape == (19, 2048) and logits_s.shape == (19, 1008)
+    torch.testing.assert_close(pool_s, pool, rtol=0, atol=1e-6 * pool.abs().max().item())
+    torch.testing.assert_close(logits_s, logits, rtol=0, atol=1e-6 * logits.abs().max().item())
+    assert (pool_s[:-1] - pool_s[1:]).abs().max() > 0  # images stay distinct (and, above, in order)
+
+
+def test_the_cpu_fast_path_runs_the_schedule(weights_file, monkeypatch):
+    calls = []
+
+    def spy(model, x):
+        calls.append(len(x))
+        return model(x)
+
+    monkeypatch.setattr(inception, "cpu_schedule", spy)
+    images = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8)
+    load_inception(weights_file, device="cpu", channels_last=True)(images)
+    assert calls == [3]
+    load_inception(weights_file, device="cpu", channels_last=False)(images)  # the peers' path: one plain call
+    assert calls == [3]
