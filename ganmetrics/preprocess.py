@@ -58,7 +58,9 @@ def _tf1_source_index(in_size: int, out_size: int, device) -> tuple[torch.Tensor
 
 
 def resize_tf1(x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
-    """TensorFlow-1 bilinear resize of a float N x C x H x W batch to ``size`` x ``size``.
+    """TensorFlow-1 bilinear resize of a uint8 or float N x C x H x W batch to float32
+    ``size`` x ``size`` (TF's kernel computes in float32; uint8 pixels are gathered before they
+    are converted, which is exact and moves a quarter of the bytes).
 
     The interpolation is evaluated as ``top + (bottom - top) * frac`` (columns, then rows, as TF's
     kernel does), which makes the result bit-identical to torch-fidelity's. The columns are
@@ -69,10 +71,10 @@ def resize_tf1(x: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
     h, w = x.shape[-2:]
     ylo, yhi, dy = _tf1_source_index(h, size, x.device)
     xlo, xhi, dx = _tf1_source_index(w, size, x.device)
-    left, right = x.index_select(3, xlo), x.index_select(3, xhi)
-    columns = left + (right - left) * dx               # N x C x h x size
+    left, right = x.index_select(3, xlo).float(), x.index_select(3, xhi).float()  # uint8 gathers: less to move
+    columns = right.sub_(left).mul_(dx).add_(left)      # left + (right - left) * dx, N x C x h x size
     top, bottom = columns.index_select(2, ylo), columns.index_select(2, yhi)
-    return top + (bottom - top) * dy.view(-1, 1)
+    return bottom.sub_(top).mul_(dy.view(-1, 1)).add_(top)  # in place: the same roundings, fewer buffers
 
 
 def resize_clean(images: torch.Tensor, size: int = INCEPTION_SIZE) -> torch.Tensor:
@@ -104,12 +106,11 @@ def preprocess(images: torch.Tensor, mode: str = DEFAULT_RESIZE) -> torch.Tensor
     if images.dtype != torch.uint8:
         raise InputError(f"expected uint8 images, got {images.dtype}")
     if mode == "tf1":
-        x = resize_tf1(images.float())
-        return (x - 128) / 128
+        return resize_tf1(images).sub_(128).div_(128)  # in place: the same numbers, one buffer
     if mode == "pytorch-fid":
-        x = images.float().div(255)
+        x = images.float().div_(255)
         x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
-        return 2 * x - 1
+        return x.mul_(2).sub_(1)
     if mode == "clean":
         return (resize_clean(images) - 128) / 128  # clean-fid's InceptionV3W: x - 128, then / 128
     raise InputError(f"--resize {mode!r}: unknown mode (choose from {', '.join(RESIZE_MODES)})")

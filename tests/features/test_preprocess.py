@@ -25,9 +25,12 @@ def test_tf1_resize_downsampling_picks_every_other_pixel():
 @pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 3, 17, 40), (1, 3, 500, 350), (1, 3, 299, 299)])
 def test_tf1_resize_bit_identical_to_torch_fidelity(shape):
     tf = pytest.importorskip("torch_fidelity.interpolate_compat_tensorflow")
-    x = torch.randint(0, 256, shape).float()
+    pixels = torch.randint(0, 256, shape, dtype=torch.uint8)
+    x = pixels.float()
     theirs = tf.interpolate_bilinear_2d_like_tensorflow1x(x, size=(299, 299), align_corners=False)
     assert torch.equal(resize_tf1(x), theirs)
+    assert torch.equal(resize_tf1(pixels), theirs)  # the uint8 path (gathered, then converted) is the same
+    assert torch.equal(preprocess(pixels, "tf1"), (theirs - 128) / 128)
 
 
 def test_modes_and_ranges():
