@@ -1,6 +1,7 @@
-"""CLI start-up: wall time of `ganmetrics --version`, `ganmetrics --help` and `ganmetrics fid
---help` (which imports torch), median of --repeats runs each, plus the CPU time of the process
-(user + sys, less sensitive to other load on a shared machine).
+"""CLI start-up: wall time of `ganmetrics --version`, `ganmetrics --help`, `ganmetrics fid --help`
+(torch-free since 2026-11-30) and `ganmetrics train --help` (still imports torch), median of
+--repeats runs each, plus the CPU time of the process (user + sys, less sensitive to other load on
+a shared machine).
 
     python benchmarks/bench_startup.py --repeats 10
 """
@@ -33,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
     print(f"{'command':<28}{'wall (median)':>15}{'CPU (median)':>15}")
-    for cmd in (["--version"], ["--help"], ["fid", "--help"]):
+    for cmd in (["--version"], ["--help"], ["fid", "--help"], ["train", "--help"]):
         wall, cpu = measure(cmd, args.repeats)
         print(f"{'ganmetrics ' + ' '.join(cmd):<28}{wall:>14.3f}s{cpu:>14.3f}s")
 

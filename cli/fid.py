@@ -1,16 +1,19 @@
 """``ganmetrics fid`` and ``ganmetrics stats``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 import ganmetrics
-from ganmetrics import distributed
-from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import check_writable
 from ganmetrics.errors import display_name
 
 from .options import extractor_options, output_option, ref_options, resolve_inputs, sqrtm_option
 from .output import echo_results, output_options
+
+if TYPE_CHECKING:  # the runner imports torch; a command's --help must not
+    from ganmetrics.features.runner import FeatureRunner
 
 
 @click.command()
@@ -56,6 +59,7 @@ def stats(path: str, output: str, runner: FeatureRunner):
     """
     check_writable(output)  # before the long part, not after it
     result = ganmetrics.compute_stats(path, runner=runner)
+    from ganmetrics import distributed
     if distributed.is_main():  # under torchrun every rank holds the reduced statistics; one writes
         result.save(output)
         click.echo(f"wrote {display_name(output)} (n={result.n}, d={result.dim})", err=True)

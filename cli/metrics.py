@@ -1,14 +1,18 @@
 """``ganmetrics is``, ``kid``, ``prdc`` and ``eval``: every metric from one extraction per input."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 import ganmetrics
-from ganmetrics.features.runner import FeatureRunner
 
 from .options import (apply, cache_option, ci_options, extractor_options, kid_options, parse_metrics, prdc_options,
                       is_order_option, ref_options, resolve_inputs, seed_option, splits_option, sqrtm_option)
 from .output import echo_results, output_options
+
+if TYPE_CHECKING:  # the runner imports torch; a command's --help must not
+    from ganmetrics.features.runner import FeatureRunner
 
 
 @click.command("is")

@@ -10,7 +10,6 @@ import click
 
 from ganmetrics.io import to_json
 from ganmetrics.config import DEFAULTS
-from ganmetrics.metrics import registry
 from ganmetrics.result import Result
 
 
@@ -18,9 +17,14 @@ def _scalar(v) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
 
 
+def _registry():
+    from ganmetrics.metrics import registry  # here, not at the top: it imports torch, and --help must not
+    return registry
+
+
 def result_key(r: Result, results: list[Result]) -> str:
     """``registry.result_key`` of ``r`` among ``results`` (``fid_dinov2-vitl14`` when they span several spaces)."""
-    return registry.result_key(r.metric, r.metadata.get("extractor"), [x.metadata.get("extractor") for x in results])
+    return _registry().result_key(r.metric, r.metadata.get("extractor"), [x.metadata.get("extractor") for x in results])
 
 
 def flat(results: list[Result]) -> dict:
@@ -74,21 +78,22 @@ def display_label(r: Result, results: list[Result] | None = None) -> str:
     space = r.metadata.get("extractor")
     if r.metric == "fid" and space and space != DEFAULTS.features:
         return f"FD_{space}"
-    return registry.label(result_key(r, results) if results else r.metric)
+    return _registry().label(result_key(r, results) if results else r.metric)
 
 
 def table(results: list[Result]) -> str:
     lines = []
     width = max((len(display_label(r, results)) + 2 for r in results), default=0)
     for r in results:
-        text = f"{display_label(r, results) + ':':<{width}}{registry.fmt(r.metric, r.value)}"
+        fmt = _registry().fmt
+        text = f"{display_label(r, results) + ':':<{width}}{fmt(r.metric, r.value)}"
         if r.std is not None:
-            text += f" ± {registry.fmt(r.metric, r.std)}"
+            text += f" ± {fmt(r.metric, r.std)}"
         elif r.metadata.get("std_undefined"):
             text += f" ± n/a ({r.metadata['std_undefined']}: std undefined)"
         if r.interval is not None:
             level = r.metadata.get("ci", 0.95)
-            text += f"   {level:.0%} CI [{registry.fmt(r.metric, r.interval[0])}, {registry.fmt(r.metric, r.interval[1])}]"
+            text += f"   {level:.0%} CI [{fmt(r.metric, r.interval[0])}, {fmt(r.metric, r.interval[1])}]"
         lines.append(text)
     return "\n".join(lines)
 
