@@ -63,12 +63,7 @@ def main() -> None:
 
     def scheduled(stem: int, blocks: int):
         def run(net, inp):
-            old = inc.STEM_MICRO_BATCH, inc.BLOCKS_MICRO_BATCH
-            inc.STEM_MICRO_BATCH, inc.BLOCKS_MICRO_BATCH = stem, blocks
-            try:
-                return torch.cat([inc.cpu_schedule(net, chunk)[0] for chunk in inp.split(args.batch)])
-            finally:
-                inc.STEM_MICRO_BATCH, inc.BLOCKS_MICRO_BATCH = old
+            return torch.cat([inc.cpu_schedule(net, chunk, stem, blocks)[0] for chunk in inp.split(args.batch)])
         return run
 
     default = f"{inc.STEM_MICRO_BATCH}/{inc.BLOCKS_MICRO_BATCH}"

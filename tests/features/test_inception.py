@@ -78,6 +78,8 @@ def test_cpu_schedule_is_the_network_in_micro_batches():
     torch.testing.assert_close(pool_s, pool, rtol=0, atol=1e-6 * pool.abs().max().item())
     torch.testing.assert_close(logits_s, logits, rtol=0, atol=1e-6 * logits.abs().max().item())
     assert (pool_s[:-1] - pool_s[1:]).abs().max() > 0  # images stay distinct (and, above, in order)
+    pool_3_5, _ = cpu_schedule(folded, x, stem=3, blocks=5)  # other micro-batch sizes: the same network
+    torch.testing.assert_close(pool_3_5, pool, rtol=0, atol=1e-6 * pool.abs().max().item())
 
 
 def test_the_cpu_fast_path_runs_the_schedule(weights_file, monkeypatch):
