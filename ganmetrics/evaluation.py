@@ -267,7 +267,7 @@ def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> li
                 if isinstance(fs, FeatureSet) and role not in fs.outputs:
                     raise InputError(f"{spec.name}: needs {role!r} outputs, which the features "
                                      f"{fs.metadata.get('extractor')!r} do not have")
-    ctx = registry.Context(device=runner.device)
+    ctx = registry.Context(device=runner.device, intervals=ci is not None)
     ests = estimates(specs, fa, fb, params, ctx)
 
     meta = {**(fb if fb is not None else fa).metadata, "seed": seed, "ganmetrics_version": __version__}

@@ -78,8 +78,13 @@ class MetricSpec:
 
 @dataclass
 class Context:
+    """What a metric's ``compute`` may use besides its inputs: the device, a dict shared by the
+    metrics of one evaluation (e.g. the four k-NN metrics' one pass), and whether the caller
+    will ask for intervals (then a metric may compute its estimate from what its replicates
+    keep: the k-NN metrics read it off their resampler instead of a second distance pass)."""
     device: Any = "cpu"
     shared: dict = field(default_factory=dict)
+    intervals: bool = False
 
 
 _SPECS: dict[str, MetricSpec] = {}
@@ -293,20 +298,23 @@ def _prdc(which: str):
 
     def compute(a, b, params, ctx) -> Estimate:
         key = ("prdc", id(a), id(b), params["k_pr"], params["k_dc"])
-        if key not in ctx.shared:
-            ctx.shared[key] = prdc_indicators(a.features, b.features, params["k_pr"], params["k_dc"], ctx.device)
-        per_sample = ctx.shared[key][which]
         fa, fb, device = a.features, b.features, ctx.device
         memo = ctx.shared.setdefault(key + ("replicates",), {})
+
+        def resampler():   # the whole samples' distances, once, kept for the replicates
+            if "resample" not in memo:
+                memo["resample"] = prdc_resampler(fa, fb, params["k_pr"], params["k_dc"], device)
+            return memo["resample"]
+        if key not in ctx.shared:    # with intervals to come, the estimate is the resampler's on every row
+            ctx.shared[key] = (resampler()(np.arange(len(fa)), np.arange(len(fb))) if ctx.intervals else
+                               prdc_indicators(fa, fb, params["k_pr"], params["k_dc"], device))
+        per_sample = ctx.shared[key][which]
 
         def replicate(ia, ib):
             rows = hashlib.blake2b(np.ascontiguousarray(ia).tobytes() + b"|"
                                    + np.ascontiguousarray(ib).tobytes()).digest()
             if rows not in memo:
-                if "resample" not in memo:   # the distance matrices, once, at the first replicate
-                    memo["resample"] = prdc_resampler(fa, fb, params["k_pr"], params["k_dc"], device)
-                indicators = memo["resample"](ia, ib)
-                memo[rows] = {m: float(v.mean()) for m, v in indicators.items()}
+                memo[rows] = {m: float(v.mean()) for m, v in resampler()(ia, ib).items()}
             return memo[rows][which]
         return Estimate(float(per_sample.mean()), None, {"k": params[k_name]}, sides=("a", "b"), replicate=replicate)
     return compute

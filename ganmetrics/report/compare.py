@@ -269,7 +269,7 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
     replacement), each on one shared reference subsample (through each metric's
     ``Estimate.replicate``; see ``metrics/registry.py``)."""
     stats_ref = isinstance(ref, GaussianStats)
-    ctx = registry.Context(device=device)
+    ctx = registry.Context(device=device, intervals=True)
     ests = [estimates(specs, ref, e.features, params, ctx) for e in entries]
     out = {s.name: np.empty((len(entries), n_boot)) for s in specs}
     rng = np.random.default_rng(seed)

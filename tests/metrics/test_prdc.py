@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from ganmetrics import density_coverage, precision_recall
 from ganmetrics.errors import InputError
@@ -106,17 +107,32 @@ def test_the_four_intervals_share_one_knn_pass_per_resample(monkeypatch):
         assert intervals([m])[m] == together[m]
     assert len({iv for _, iv in together.values()}) == 4
 
+    # told that intervals follow, the estimate is read off the resampler: no second distance pass,
+    # the same estimates and intervals
+    calls.clear()
+    resamples.clear()
+    ests = estimates(specs, a, b, params, registry.Context(device="cpu", intervals=True))
+    assert (len(calls), len(resamples)) == (0, 1)
+    for s in specs:
+        assert (ests[s.name].value, interval_of(ests[s.name], s, a, b, 0.9, 12, 0)) == together[s.name]
+    assert len(resamples) == 13
 
-@pytest.mark.parametrize("max_bytes", [None, 0])   # the kept matrices, and the recompute beyond the budget
-def test_resampler_equals_the_metric_recomputed_on_each_half_sample(max_bytes):
+
+@pytest.mark.parametrize("storage, kw", [
+    ("neighbours", {"neighbours": 9}),     # radii read off the lists, a few rows recomputed
+    ("neighbours", {"neighbours": 7}),     # short lists: many rows' radii lie beyond them, recomputed
+    ("neighbours", {"neighbours": 6}),     # lists of k_dc + 1: nearly every row recomputed
+    ("recompute", {"max_bytes": 0}),       # beyond the memory budget
+])
+def test_resampler_equals_the_metric_recomputed_on_each_half_sample(storage, kw):
     from ganmetrics.metrics.bootstrap import replicates
     from ganmetrics.metrics.prdc import prdc_resampler
     rng = np.random.default_rng(8)
     real, fake = rng.normal(size=(90, 6)), rng.normal(0.3, 1.2, size=(70, 6))
     ties_real, ties_fake = rng.integers(0, 4, (60, 2)).astype(float), rng.integers(1, 5, (50, 2)).astype(float)
     for a, b, k_pr, k_dc in ((real, fake, 3, 5), (ties_real, ties_fake, 2, 2)):
-        kw = {} if max_bytes is None else {"max_bytes": max_bytes}
         resample = prdc_resampler(a, b, k_pr, k_dc, **kw)
+        assert resample.storage == storage
         seen = []
 
         def check(ia, ib):
@@ -127,6 +143,65 @@ def test_resampler_equals_the_metric_recomputed_on_each_half_sample(max_bytes):
             return 0.0
         replicates(check, [len(a), len(b)], n_rep=5, seed=1, scheme="half")
         assert len(set(seen)) > 1      # the half-samples differ, so the comparison is not of one case
+
+
+def test_resampler_default_lists_on_a_larger_sample():
+    """The default 48 neighbours at N = 600: the lists are taken, hold few pairs, and no row
+    needs recomputing, with the metric's indicators on every half-sample."""
+    from ganmetrics.metrics import prdc
+    rng = np.random.default_rng(16)
+    real, fake = rng.normal(size=(600, 8)), rng.normal(0.2, 1.1, size=(500, 8))
+    resample = prdc.prdc_resampler(real, fake)
+    assert resample.storage == "neighbours"
+    for _ in range(3):
+        ia, ib = np.sort(rng.permutation(600)[:300]), np.sort(rng.permutation(500)[:250])
+        ours, direct = resample(ia, ib), prdc_indicators(real[ia], fake[ib])
+        for m in direct:
+            np.testing.assert_array_equal(ours[m], direct[m], err_msg=m)
+
+
+def test_resampler_keeps_the_matrices_when_most_pairs_matter():
+    """Fake points spread wider than the real ones: every real point lies in most fake balls,
+    so the neighbour lists would list every pair; the three matrices are kept and sliced instead,
+    with the same indicators."""
+    from ganmetrics.metrics.prdc import prdc_resampler
+    rng = np.random.default_rng(13)
+    real, fake = rng.normal(size=(80, 5)), rng.normal(0, 3, size=(70, 5))
+    resample = prdc_resampler(real, fake)
+    assert resample.storage == "matrices"
+    ia, ib = np.sort(rng.permutation(80)[:40]), np.sort(rng.permutation(70)[:35])
+    ours, direct = resample(ia, ib), prdc_indicators(real[ia], fake[ib])
+    for m in direct:
+        np.testing.assert_array_equal(ours[m], direct[m], err_msg=m)
+    assert direct["recall"].all() and 0 < direct["precision"].mean() < 1
+
+
+def test_neighbour_lists_read_radii_exactly_or_flag_the_row():
+    """A resample's k-NN radius read off a point's sorted list equals the radius over the whole
+    resample whenever the list holds k + 1 members of it, and the other rows are flagged."""
+    from ganmetrics.metrics.prdc import _resample_radii, _self_lists
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(200, 4))
+    vals, idx = _self_lists(torch.from_numpy(x), 12)
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    member = rng.random(200) < 0.5
+    rows = np.flatnonzero(member)
+    (r3, r5), short = _resample_radii(vals, idx, rows, member, (3, 5))
+    truth = np.sort(d[np.ix_(rows, rows)], 1)
+    np.testing.assert_allclose(r3[~short], truth[~short, 3], rtol=1e-6)
+    np.testing.assert_allclose(r5[~short], truth[~short, 5], rtol=1e-6)
+    kept = member[idx[rows]].sum(1)
+    np.testing.assert_array_equal(short, kept < 6)
+    assert 0 < short.sum() < len(rows)        # both cases occur
+
+
+def test_resampler_refuses_repeated_rows():
+    from ganmetrics.metrics.prdc import prdc_resampler
+    rng = np.random.default_rng(15)
+    for kw in ({}, {"max_bytes": 0}):
+        resample = prdc_resampler(rng.normal(size=(30, 3)), rng.normal(size=(30, 3)), **kw)
+        with pytest.raises(InputError, match="repeat a row"):
+            resample(np.r_[np.arange(14), 3], np.arange(15))
 
 
 def test_chunked_cross_distances_match_the_direct_definitions():
