@@ -3,8 +3,13 @@
 Ground truth: real ~ N(0, I_d), fake ~ N(0.1·1, 1.1² I_d) (``--shift 0.1``: a nearby but different
 distribution, like a decent generator); IS uses logits = 3 · fake · W with a fixed random W (d x 100).
 E[metric at N] is simulated from ``--truth-reps`` independent draws (their standard error is
-printed). Each of ``--reps`` repetitions draws fresh real/fake sets, computes every metric and
-its intervals at the nominal 90% and 95% levels, and records whether E[metric at N] is inside.
+printed), or, with ``--truth-reps 0``, taken from the repetitions themselves: each repetition's
+target is the mean of the *other* repetitions' estimates (leave-one-out), which halves the cost
+where the metric dominates it (P/R/D/C at N = 10,000). ``--save FILE`` appends every repetition
+(estimates, intervals, alarms) as a JSON line; ``--pool FILE ...`` prints the table of saved runs
+together (other seeds, other sessions). Each of ``--reps`` repetitions draws fresh real/fake
+sets, computes every metric and its intervals at the nominal 90% and 95% levels, and records
+whether E[metric at N] is inside.
 Methods compared:
 
 * ``percentile``: the old percentile bootstrap (FID, IS with ``--with-bootstrap``; PRDC:
@@ -22,10 +27,13 @@ interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level 
 
     python benchmarks/bench_coverage.py --dims 64 --ns 500 2000 --reps 200
     python benchmarks/bench_coverage.py --dims 64 --ns 10000 --metrics fid kid is gate --reps 200
+    python benchmarks/bench_coverage.py --dims 64 --ns 10000 --metrics prdc --library-only --reps 200 \
+        --truth-reps 0 --save prdc.jsonl   # then: --pool prdc.jsonl other-seed.jsonl
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -42,7 +50,7 @@ from ganmetrics.metrics import bootstrap as B
 from ganmetrics.metrics.inception_score import inception_score
 from ganmetrics.metrics.kid import kid
 from ganmetrics.metrics.mmd import cmmd
-from ganmetrics.metrics.prdc import prdc_indicators
+from ganmetrics.metrics.prdc import prdc_indicators, prdc_resampler
 from ganmetrics.report.gate import run_checks
 from ganmetrics.result import Result
 
@@ -87,7 +95,11 @@ def estimates(real, fake, w, args):
     if "cmmd" in args.metrics:
         out["cmmd"] = cmmd(unit(real), unit(fake))
     if "prdc" in args.metrics:
-        ind = prdc_indicators(real, fake, 3, 5)
+        if args.library_only:   # as evaluate does when intervals follow: the estimate off the resampler
+            out["_resample"] = prdc_resampler(real, fake, 3, 5)
+            ind = out["_resample"](np.arange(len(real)), np.arange(len(fake)))
+        else:
+            ind = prdc_indicators(real, fake, 3, 5)
         out.update({m: float(ind[m].mean()) for m in PRDC})
         out["_ind"] = ind
     return out
@@ -178,7 +190,17 @@ def intervals(real, fake, w, est, args, seed):
         out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv,
                                                         jackknife_variance=var) for lv in LEVELS}
     if "prdc" in args.metrics:
-        half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
+        if lib:   # the registry's replicates: the resampler that gave the estimate, on half-samples
+            half = {m: [] for m in PRDC}
+
+            def stat(ia, ib):
+                for m, v in est["_resample"](ia, ib).items():
+                    half[m].append(float(v.mean()))
+                return 0.0
+            B.replicates(stat, [len(real), len(fake)], args.prdc_n_rep, seed, "half")
+            half = {m: np.array(v) for m, v in half.items()}
+        else:
+            half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
         quarter = None if lib else B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed + 1, "quarter")
         rng = np.random.default_rng(seed)
         for m in PRDC:
@@ -225,7 +247,9 @@ def main() -> None:
     p.add_argument("--dims", type=int, nargs="+", default=[64])
     p.add_argument("--ns", type=int, nargs="+", default=[500, 2000])
     p.add_argument("--reps", type=int, default=200)
-    p.add_argument("--truth-reps", type=int, default=1000)
+    p.add_argument("--truth-reps", type=int, default=1000,
+                   help="independent draws that simulate E[metric at N]; 0: the leave-one-out mean of the "
+                        "repetitions' own estimates (no extra draws)")
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
     p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"],
                    help="among fid, is, kid, prdc, cmmd, gate, fid_inf, is_inf (the last two: 15 metrics per "
@@ -249,70 +273,103 @@ def main() -> None:
                         "comparable to d = 64 (precision 0.13, recall 0.81, density 0.12, coverage 0.42)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-every", type=int, default=0, help="also print the table every this many reps")
+    p.add_argument("--save", metavar="FILE", help="append one JSON line per repetition (estimates, intervals, "
+                   "alarms) to FILE, so that runs can be pooled with --pool")
+    p.add_argument("--pool", nargs="+", metavar="FILE", help="no new draws: the tables of the repetitions saved "
+                   "in these files (several runs, other seeds), E[metric at N] from the repetitions themselves")
     args = p.parse_args()
     if not args.shift > -1:
         p.error(f"--shift must be above -1 (the fake scale is 1 + shift), got {args.shift}")
-    if args.truth_reps < 2 and not (args.kid_truth == "exact" and set(args.metrics) == {"kid"}):
-        p.error("--truth-reps must be at least 2 (0 only with --metrics kid --kid-truth exact)")
+    if args.truth_reps == 1:
+        p.error("--truth-reps must be 0 (E from the repetitions) or at least 2")
+    header = ("| d | N | metric | method | E[metric at N] (± s.e.) | sd of metric | coverage 90% | coverage 95% | "
+              "mean width 95% / (2·1.96·sd) |\n|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    if args.pool:
+        records = [json.loads(line) for f in args.pool for line in open(f) if line.strip()]
+        print(f"pooled: {len(records)} repetitions from {', '.join(args.pool)}; E from the repetitions\n{header}")
+        for d, n in sorted({(r["d"], r["n"]) for r in records}):
+            rows = [r for r in records if (r["d"], r["n"]) == (d, n)]
+            tr = {"kid": (exact_kid(d, rows[0]["shift"]), 0.0, None)} if args.kid_truth == "exact" else {}
+            table(d, n, tr, rows)
+        return
     torch.set_num_threads(1)
     print(f"machine: {os.cpu_count()} CPU cores ({platform.machine()}), numpy {np.__version__}; "
           f"reps {args.reps}, truth reps {args.truth_reps}, {args.n_rep} replicates per interval "
           f"({args.prdc_n_rep} for P/R/D/C), fake shift {args.shift}, KID {args.kid_subsets} subsets of "
           f"{args.kid_subset_size} (at most N)", flush=True)
-    print("| d | N | metric | method | E[metric at N] (± s.e.) | sd of metric | coverage 90% | coverage 95% | "
-          "mean width 95% / (2·1.96·sd) |")
-    print("|---:|---:|---|---|---:|---:|---:|---:|---:|", flush=True)
+    print(header, flush=True)
     for d in args.dims:
         w = np.random.default_rng(123).normal(size=(d, 100)) / np.sqrt(d)
         for n in args.ns:
             t0 = time.time()
             rng = np.random.default_rng(args.seed + 1000 * d + n)
             tr = truth(d, n, w, args, rng)
-            print(f"<!-- d={d} N={n}: truth from {args.truth_reps} draws ({time.time() - t0:.0f} s) -->", flush=True)
-            hits, widths, alarms, seen = {}, {}, {}, {}
+            print(f"<!-- d={d} N={n}: truth from {args.truth_reps} draws ({time.time() - t0:.0f} s)"
+                  f"{'; E from the repetitions (leave-one-out means)' if not args.truth_reps else ''} -->", flush=True)
+            records = []
             for r in range(args.reps):
                 real, fake = draw(rng, n, d, args.shift, False), draw(rng, n, d, args.shift)
                 est = estimates(real, fake, w, args)
-                for m in tr:
-                    if m in est:
-                        seen.setdefault(m, []).append(est[m])
-                for (metric, method), ivs in intervals(real, fake, w, est, args, r).items():
-                    targets = [(metric, tr[metric][0])]
-                    if metric == "fid_inf":  # FID_inf estimates the population FID: 0.02 d here
-                        targets.append((POPULATION, 0.02 * d))
-                        tr[POPULATION] = (0.02 * d, 0.0, tr["fid_inf"][2])
-                    for name, target in targets:
-                        for lv, (lo, hi) in ivs.items():
-                            hits.setdefault((name, method, lv), []).append(lo <= target <= hi)
-                        widths.setdefault((name, method), []).append(ivs[0.95][1] - ivs[0.95][0])
+                rec = {"d": d, "n": n, "shift": args.shift, "seed": args.seed, "rep": r,
+                       "est": {k: float(v) for k, v in est.items() if not k.startswith("_") and k != "kid_std"},
+                       "iv": {f"{metric}|{method}": {str(lv): [float(lo), float(hi)] for lv, (lo, hi) in ivs.items()}
+                              for (metric, method), ivs in intervals(real, fake, w, est, args, r).items()},
+                       "alarms": {}}
                 if "gate" in args.metrics:
-                    for k, v in gate_alarm(real, fake, w, est, args, r, rng).items():
-                        alarms.setdefault(k, []).append(v)
+                    rec["alarms"] = {f"{name}|{lv}": bool(v)
+                                     for (name, lv), v in gate_alarm(real, fake, w, est, args, r, rng).items()}
+                records.append(rec)
+                if args.save:
+                    with open(args.save, "a") as f:
+                        f.write(json.dumps(rec) + "\n")
                 if args.report_every and (r + 1) % args.report_every == 0 and r + 1 < args.reps:
                     print(f"<!-- d={d} N={n}: after {r + 1} reps ({time.time() - t0:.0f} s) -->")
-                    table(d, n, tr, hits, widths, alarms, seen)
+                    table(d, n, tr, records)
             print(f"<!-- d={d} N={n}: final, {args.reps} reps -->")
-            table(d, n, tr, hits, widths, alarms, seen)
+            table(d, n, tr, records)
             print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
 
 
-def table(d, n, tr, hits, widths, alarms, seen):
-    for (metric, method) in sorted(widths):
-        mean, se, sd = tr[metric]
-        if sd is None:   # an exact expectation: the spread from the repetitions
-            sd = float(np.std(seen[metric], ddof=1)) if len(seen[metric]) > 1 else float("nan")
-        c90 = np.mean(hits[(metric, method, 0.90)])
-        c95 = np.mean(hits[(metric, method, 0.95)])
+def table(d, n, tr, records):
+    """Coverage rows from the repetitions' records. E[metric at N]: ``tr[metric]`` (mean, s.e., sd;
+    sd None: from the repetitions) where given, else the mean of the *other* repetitions'
+    estimates (leave-one-out, so a draw's own estimate does not pull its target towards it)."""
+    keys = sorted({k for r in records for k in r["iv"]})
+    for key, metric in [(k, m) for k in keys for m in (k.split("|")[0], POPULATION)
+                        if m != POPULATION or k.startswith("fid_inf|")]:
+        method = key.split("|", 1)[1]
+        rows = [r for r in records if key in r["iv"]]
+        base = "fid_inf" if metric == POPULATION else metric
+        ests = np.array([r["est"][base] for r in rows])
+        if len(rows) < 2:
+            continue
+        if metric == POPULATION:      # FID_inf estimates the population FID: 0.02 d here
+            targets, mean, se = np.full(len(rows), 0.02 * d), 0.02 * d, 0.0
+            sd = tr[base][2] if base in tr and tr[base][2] is not None else float(np.std(ests, ddof=1))
+        elif metric in tr:
+            mean, se, sd = tr[metric]
+            targets = np.full(len(rows), mean)
+            if sd is None:   # an exact expectation: the spread from the repetitions
+                sd = float(np.std(ests, ddof=1))
+        else:
+            targets = (ests.sum() - ests) / (len(ests) - 1)
+            mean, sd = float(ests.mean()), float(np.std(ests, ddof=1))
+            se = sd / np.sqrt(len(ests))
         if sd == 0:  # e.g. P/R/D/C at d = 2048 with --shift 0.1: precision 0, recall 1 in every draw
             print(f"| {d} | {n} | {metric} | {method} | {mean:.6g} in every draw: degenerate, "
                   "no coverage to measure | | | | |", flush=True)
             continue
-        wr = np.mean(widths[(metric, method)]) / (2 * 1.959964 * sd)
-        print(f"| {d} | {n} | {metric} | {method} | {mean:.6g} (± {se:.2g}) | {sd:.3g} | {c90:.1%} | "
-              f"{c95:.1%} | {wr:.2f} |", flush=True)
-    for (name, lv) in sorted(alarms):
-        print(f"| {d} | {n} | false alarm, {name} | level {lv:.0%} | - | - | "
-              f"{np.mean(alarms[(name, lv)]):.1%} (allowed {1 - lv:.0%}) | | |", flush=True)
+        cover = {lv: np.mean([lo <= t <= hi for r, t in zip(rows, targets) for lo, hi in [r["iv"][key][lv]]])
+                 for lv in ("0.9", "0.95")}
+        width = np.mean([r["iv"][key]["0.95"][1] - r["iv"][key]["0.95"][0] for r in rows]) / (2 * 1.959964 * sd)
+        label = metric if len(rows) == len(records) else f"{metric} ({len(rows)} reps)"
+        print(f"| {d} | {n} | {label} | {method} | {mean:.6g} (± {se:.2g}) | {sd:.3g} | {cover['0.9']:.1%} | "
+              f"{cover['0.95']:.1%} | {width:.2f} |", flush=True)
+    for name in sorted({k for r in records for k in r["alarms"]}):
+        alarm, lv = name.rsplit("|", 1)
+        print(f"| {d} | {n} | false alarm, {alarm} | level {float(lv):.0%} | - | - | "
+              f"{np.mean([r['alarms'][name] for r in records if name in r['alarms']]):.1%} "
+              f"(allowed {1 - float(lv):.0%}) | | |", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ three are checked equal on every replicate.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import time
@@ -77,6 +78,8 @@ def main() -> None:
               f"{per['neighbours']:.4f} / {per['matrices']:.3f} / {per['recompute']:.3f} | "
               f"{total['neighbours']:.0f} / {total['matrices']:.0f} / {total['recompute']:.0f} | "
               f"{total['matrices'] / total['neighbours']:.1f}x | {mib['neighbours']:.1f} / {mib['matrices']:.0f} |", flush=True)
+        del resamplers, out     # their memory counts against the next row's budget until released
+        gc.collect()
 
 
 if __name__ == "__main__":

@@ -15,10 +15,49 @@ def run(script, *args):
     return out.stdout
 
 
-def test_bench_intervals_compares_the_two_prdc_paths_on_the_same_half_samples():
-    rows = [r for r in run("bench_intervals.py", "--sizes", "120:8", "--replicates", "2", "--threads", "1")
-            .splitlines() if r.startswith("| 120 |")]
-    assert len(rows) == 1 and rows[0].rstrip().endswith("x |")
+def test_bench_intervals_compares_the_three_prdc_storages_on_the_same_half_samples():
+    rows = [r for r in run("bench_intervals.py", "--sizes", "400:8", "400:128", "--replicates", "2", "--threads",
+                           "1").splitlines() if r.startswith("| 400 |")]
+    assert len(rows) == 2
+    assert rows[0].split(" | ")[3] == "neighbours"   # Gaussian pairs in 8-d: the lists
+    assert rows[1].split(" | ")[3] == "matrices"     # in 128-d every real point is in most (wider) fake balls
+    for row in rows:
+        assert re.search(r"\| [\d.]+x \| [\d.]+ / \d+ \|$", row.rstrip()), row
+
+
+def _bench_coverage_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_coverage", ROOT / "benchmarks" / "bench_coverage.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_bench_coverage_targets_are_leave_one_out_means(capsys):
+    """Without truth draws each repetition's target is the mean of the *other* repetitions: here
+    that misses every interval, where the plain mean (2.5) would sit in two of the four."""
+    bench = _bench_coverage_module()
+    records = [{"est": {"fid": v}, "iv": {"fid|half": {"0.9": [v - 0.5, v + 0.5], "0.95": [v - 0.5, v + 0.5]}},
+                "alarms": {}} for v in (1.0, 2.0, 3.0, 4.0)]
+    bench.table(64, 100, {}, records)
+    row = capsys.readouterr().out.strip()
+    assert row.startswith("| 64 | 100 | fid | half | 2.5 ") and row.split(" | ")[6:8] == ["0.0%", "0.0%"], row
+    bench.table(64, 100, {"fid": (2.5, 0.0, 1.0)}, records)
+    assert capsys.readouterr().out.split(" | ")[6:8] == ["50.0%", "50.0%"]
+
+
+def test_bench_coverage_runs_pool(tmp_path):
+    """Two runs saved with other seeds pool into one table over all their repetitions."""
+    common = ["--dims", "8", "--ns", "80", "--reps", "3", "--truth-reps", "0", "--metrics", "fid", "prdc",
+              "--library-only", "--n-rep", "6", "--prdc-n-rep", "6"]
+    for seed in (0, 1):
+        run("bench_coverage.py", *common, "--seed", str(seed), "--save", str(tmp_path / "runs.jsonl"))
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and len({line for line in lines}) == 6
+    pooled = run("bench_coverage.py", "--pool", str(tmp_path / "runs.jsonl"))
+    assert "6 repetitions" in pooled
+    for metric in ("fid", "precision", "recall", "density", "coverage"):
+        assert re.search(rf"\| 8 \| 80 \| {metric} \| half \| [\d.]+ \(± ", pooled), pooled
 
 
 def test_bench_coverage_shift_makes_prdc_measurable_at_high_d():
