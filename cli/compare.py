@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ganmetrics.config import DEFAULTS
 from ganmetrics.errors import InputError, display_name
-from ganmetrics.inputs import datasets
-from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import atomic_write, check_writable, to_json
-from ganmetrics.metrics import registry
-from ganmetrics.refs import load_manifest, load_reference
-from ganmetrics.report.budget import budget_table, read_runs
-from ganmetrics.report.compare import SamplerOptions, compare as run_compare
-from ganmetrics.report.plots import budget_png
-from ganmetrics.report.render import records, render_text, write_report
 
 from .options import (apply, extractor_options, kid_options, output_option, parse_metrics, prdc_options,
                       splits_option, sqrtm_option)
 from .sample import generator_options
 
+if TYPE_CHECKING:   # named for type checkers only: importing it loads torch
+    from ganmetrics.features.runner import FeatureRunner
+
 
 def _reference(ref: str, trust_first_use: bool):
     """A path or dataset name as is; otherwise a name from the reference manifest."""
+    from ganmetrics.inputs import datasets
+    from ganmetrics.refs import load_manifest, load_reference
     if os.path.exists(ref) or datasets.parse_spec(ref) is not None:
         return ref
     if ref in load_manifest():
@@ -81,6 +79,8 @@ def compare(inputs, reference, trust_first_use, metrics, names, ci, no_ci, n_boo
       ganmetrics compare samples/*/ --ref real/ --metrics fid,kid,prdc --ci 0.95 -o report/
       ganmetrics compare runs/wgan/ckpt_*.pt --ref shapes32:test --n 2000 --metrics fid,kid -o report/
     """
+    from ganmetrics.report.compare import SamplerOptions, compare as run_compare   # torch: only when it runs
+    from ganmetrics.report.render import records, render_text, write_report
     out = output
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -127,6 +127,9 @@ def budget(runs, metric, by, max_budget, ci, n_boot, seed, higher_is_better, out
     Example:
       ganmetrics budget sweep.csv --metric fid --by model -o budget.png
     """
+    from ganmetrics.metrics import registry
+    from ganmetrics.report.budget import budget_table, read_runs
+    from ganmetrics.report.plots import budget_png
     out = output
     for path in (out, csv_out):
         if path:

@@ -8,7 +8,6 @@ import click
 
 from ganmetrics.config import DEFAULTS
 from ganmetrics.errors import one_line
-from ganmetrics.report import gate as gates
 
 
 @click.command()
@@ -30,6 +29,7 @@ def gate(config_path, junit, weights, device, workers):
     Example:
       ganmetrics gate --config ganmetrics.toml --junit gate.xml
     """
+    from ganmetrics.report import gate as gates   # torch: only when the gate runs
     report = gates.run_gate(config_path, weights=weights, device=device, workers=workers, junit=junit)
     for c in report.checks:
         click.echo(f"{'PASS' if c.passed else 'FAIL'} {c.name}: {one_line(c.message)}")

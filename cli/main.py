@@ -1,8 +1,8 @@
 """``ganmetrics``: the command group. Every command is registered here, explicitly, by the
 module that defines it; a command's module is imported only when that command runs or shows its
-own ``--help``, so ``ganmetrics --help`` and ``--version`` answer at once. The measurement
-commands' modules (fid, stats, is, kid, prdc, eval) import torch only when they run, so their
-``--help`` answers at once too. Command modules never import this one."""
+own ``--help``, so ``ganmetrics --help`` and ``--version`` answer at once. Command modules
+import torch only when their command runs (option choices come from ``ganmetrics.config``), so
+every ``--help`` answers at once too. Command modules never import this one."""
 from __future__ import annotations
 
 import importlib

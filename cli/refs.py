@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from ganmetrics import refs as registry
 from ganmetrics.io import to_json
 
 
@@ -16,6 +15,7 @@ def refs():
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def list_refs(as_json):
     """Name, dataset, split, resolution, N, extractor, resize mode and source of every reference."""
+    from ganmetrics import refs as registry
     manifest = registry.load_manifest()
     if as_json:
         click.echo(to_json([vars(r) for r in manifest.values()]))
@@ -34,4 +34,5 @@ def list_refs(as_json):
               help="Fetch even without a published sha256, recording the hash seen.")
 def fetch(name, trust_first_use):
     """Download NAME into the cache (verified, atomic) and print its local path."""
+    from ganmetrics import refs as registry
     click.echo(registry.resolve(name, trust_first_use))

@@ -6,7 +6,7 @@ import sys
 import click
 from tqdm import tqdm
 
-from ganmetrics import generators as sampling
+from ganmetrics.config import OUTPUT_RANGES, STATE_DICT_KEYS
 from ganmetrics.errors import display_name
 
 from .options import output_option
@@ -21,12 +21,12 @@ def generator_options(f):
         click.option("--kwargs", "factory_kwargs", metavar="JSON", default=None,
                      help="Keyword arguments for the factory, as a JSON object."),
         click.option("--key", default=None, help="Key of the state dict inside the checkpoint "
-                                                 f"[default: try {', '.join(sampling.STATE_DICT_KEYS)}]."),
+                                                 f"[default: try {', '.join(STATE_DICT_KEYS)}]."),
         click.option("--z-dim", type=click.IntRange(min=1), default=None,
                      help="Latent dimension [default: the trainer config, or the module's z_dim/latent_dim]."),
         click.option("--truncation", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Truncation trick: redraw latent entries beyond ±T (BigGAN)."),
-        click.option("--output-range", type=click.Choice(list(sampling.OUTPUT_RANGES)), default="-1,1",
+        click.option("--output-range", type=click.Choice(list(OUTPUT_RANGES)), default="-1,1",
                      show_default=True, help="Value range of the generator's output (tanh: -1,1)."),
         click.option("--trust-checkpoint", is_flag=True,
                      help="Allow checkpoints that need arbitrary unpickling (e.g. torch.save(model)). "
@@ -60,6 +60,7 @@ def sample(checkpoint, factory, factory_kwargs, key, z_dim, truncation, output_r
           --checkpoint ckpt_010000.pt --n 10000 --truncation 1.0 -o samples/010000.npz
     """
     from ganmetrics.config import resolve_device
+    from ganmetrics import generators as sampling   # torch: only when sampling
     out_path = sampling.check_output(output)  # before any work
     generator = sampling.load_generator(checkpoint, factory, factory_kwargs, z_dim, key, trust_checkpoint,
                                         str(resolve_device(device)))

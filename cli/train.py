@@ -7,19 +7,15 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from ganmetrics.config import IMAGE_SETS, TOYS, TRAIN_ALGORITHMS, TRAIN_PRESETS
 from ganmetrics.errors import InputError, display_name
 from ganmetrics.io import check_writable
-from ganmetrics.train import ALGORITHMS, train as run_training
-from ganmetrics.train.algorithms import PRESETS
-from ganmetrics.train.resume import config_for
-from ganmetrics.train.curves import load_curves, plot_curves
-from ganmetrics.train.data import IMAGE_SETS, TOYS
 
 from .options import Finite, output_option
 
 
 @click.command()
-@click.option("--algo", type=click.Choice(list(ALGORITHMS)),
+@click.option("--algo", type=click.Choice(TRAIN_ALGORITHMS),
               help="gan (minimax), nsgan (non-saturating), wgan (weight clipping), wgan-gp.  [required for a new run]")
 @click.option("--data", help=f"Toy ({', '.join(TOYS)}), {', '.join(IMAGE_SETS)}, or an image "
                                             "folder/array of --size x --size images.  [required for a new run]")
@@ -28,7 +24,7 @@ from .options import Finite, output_option
 @click.option("--arch", type=click.Choice(["auto", "mlp", "dcgan", "progan", "mlp-image"]), default="auto",
               show_default=True, help="auto: mlp for toys, dcgan for images. progan: Progressive GAN (Karras et al. "
               "2018), grown from 4x4 to --size with fade-ins.")
-@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+@click.option("--preset", type=click.Choice(TRAIN_PRESETS), default=None,
               help="toy (wgan-gp only): --gp-lambda 0.1 --beta1 0.5 --batch-size 256 --lr-decay linear, the WGAN-GP "
                    "authors' toy script (plus their CIFAR code's decay): 8/8 modes on 8gaussians in 5 seeds of 5 at "
                    "4,000 and at 5,000 steps. paper: the papers' tables (WGAN-GP: λ 10, β (0, 0.9), batch 64). Explicit options win.  "
@@ -107,6 +103,8 @@ def train(beta1, beta2, resume, quiet, **options):
       ganmetrics train --algo wgan --data shapes32 --arch dcgan --steps 20000 --out runs/wgan-shapes
       ganmetrics train --algo wgan-gp --data shapes32 --arch progan --steps 14000 --out runs/progan
     """
+    from ganmetrics.train import train as run_training   # torch: only when a run starts
+    from ganmetrics.train.resume import config_for
     ctx = click.get_current_context()
     given = {name for name in ctx.params if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT}
     options["size"] = int(options["size"])
@@ -128,6 +126,7 @@ def curves(runs, output):
     Example:
       ganmetrics curves runs/wgangp-8g runs/gan-8g -o curves.png
     """
+    from ganmetrics.train.curves import load_curves, plot_curves
     check_writable(output)
     plot_curves(load_curves(list(runs)), Path(output))
     click.echo(f"wrote {display_name(output)}", err=True)

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
 
-from ganmetrics import reproduce as repro
+from ganmetrics.config import W1_METHODS
 from ganmetrics.errors import display_name
-from ganmetrics.features.runner import FeatureRunner
 from ganmetrics.io import check_writable, to_json
-from ganmetrics.transport import METHODS, wasserstein_with_baseline
 
 from .options import extractor_options, output_option
+
+if TYPE_CHECKING:   # named for type checkers only: importing it loads torch
+    from ganmetrics.features.runner import FeatureRunner
 
 
 @click.command()
@@ -22,7 +24,7 @@ from .options import extractor_options, output_option
 @click.option("--on", type=click.Choice(["features", "pixels"]), default="features", show_default=True,
               help="Images become Inception pool3 features, or raw pixels in [-1, 1]. .npy files of "
                    "N x d vectors are used as they are.")
-@click.option("--method", type=click.Choice(METHODS), default="critic-gp", show_default=True,
+@click.option("--method", type=click.Choice(W1_METHODS), default="critic-gp", show_default=True,
               help="critic-gp / critic-clip: held-out critic estimate (WGAN-GP / WGAN); exact: optimal "
                    "transport (small samples); sliced: sliced W1 (random projections, a lower bound).")
 @click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True,
@@ -46,6 +48,7 @@ def wasserstein(a, b, on, method, steps, seed, ci, no_baseline, as_json, runner:
       ganmetrics wasserstein real/ fake/ --on features --method critic-gp --ci 0.95
       ganmetrics wasserstein a.npy b.npy --method exact
     """
+    from ganmetrics.transport import wasserstein_with_baseline   # torch: only when it runs
     device = runner.extraction.device
     result = wasserstein_with_baseline(a, b, on=on, method=method, steps=steps, seed=seed, ci=ci,
                                        baseline=not no_baseline, runner=runner,
@@ -77,6 +80,7 @@ def reproduce():
 def distances(output, points, steps, seed):
     """Parallel lines P0 = (0, U[0,1]) vs Pθ = (θ, U[0,1]): analytic TV, KL, JS, W and the critic
     and discriminator estimates. W tracks |θ|; JS sits at log 2 (Arjovsky et al. 2017, Example 1)."""
+    from ganmetrics import reproduce as repro
     out = Path(output)
     check_writable(out)
     with tqdm(total=points, desc="θ", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False) as bar:
@@ -94,6 +98,7 @@ def critic_vs_discriminator(output, steps, seed):
     """Two 1-D Gaussians: the GAN discriminator saturates (vanishing gradient at the modes) while
     the WGAN-GP critic is linear with gradient ≈ 1 between them and estimates W1 (Arjovsky et al.
     2017, Figure 2)."""
+    from ganmetrics import reproduce as repro
     out = Path(output)
     check_writable(out)
     df = repro.critic_vs_discriminator(steps=steps, seed=seed)

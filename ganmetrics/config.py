@@ -25,6 +25,15 @@ from .errors import InputError
 
 RESIZE_MODES = ("tf1", "pytorch-fid", "clean")  # Inception preprocessing (see preprocess.py)
 SQRTM_METHODS = ("auto", "cholesky", "lowrank", "eigvals", "scipy", "eigh")  # Fréchet routes (see metrics/frechet.py)
+# names the CLI offers as choices, here so that ``--help`` imports no torch; the modules that
+# implement them import these (tests/cli/test_main.py checks the trainers' tables against them)
+OUTPUT_RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}  # generator output (inputs/sources.py)
+STATE_DICT_KEYS = ("generator", "g_ema", "state_dict", "model", "G")  # tried in a checkpoint (generators.py)
+W1_METHODS = ("critic-gp", "critic-clip", "exact", "sliced")  # Wasserstein-1 estimators (transport.py)
+TRAIN_ALGORITHMS = ("gan", "nsgan", "wgan", "wgan-gp")  # train/algorithms.py ALGORITHMS
+TRAIN_PRESETS = ("paper", "toy", "progan")  # train/algorithms.py PRESETS
+TOYS = ("8gaussians", "25gaussians", "swissroll", "lines")  # 2-D toy data (train/data.py)
+IMAGE_SETS = ("shapes32",)  # built-in image data (train/data.py)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import config
 from .errors import InputError
 from .factories import is_factory_spec, load_factory
 from .inputs.sources import INCOMPLETE_MARKER, OUTPUT_RANGES, to_uint8
@@ -36,7 +37,7 @@ from .io import atomic_write, check_writable, load_checkpoint, save_npz, write_t
 from .train import data as datasets
 from .train.loop import TrainConfig, build_models
 
-STATE_DICT_KEYS = ("generator", "g_ema", "state_dict", "model", "G")
+STATE_DICT_KEYS = config.STATE_DICT_KEYS
 
 
 @dataclass

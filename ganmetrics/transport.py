@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import resolve_device
+from .config import W1_METHODS, resolve_device
 from .errors import InputError
 from .features.runner import FeatureRunner, extract_features
 from .inputs.sources import read_all
@@ -20,7 +20,7 @@ from .io import load_npy
 from .metrics.critic import wasserstein_critic
 from .metrics.wasserstein import wasserstein_exact, wasserstein_sliced
 
-METHODS = ("critic-gp", "critic-clip", "exact", "sliced")
+METHODS = W1_METHODS
 SPACES = ("features", "pixels")
 
 

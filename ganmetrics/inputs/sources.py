@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from .. import config
 from ..errors import InputError, display_name
 from ..io import load_npy, load_npz, require_regular_file
 
@@ -291,7 +292,7 @@ def load_image_array(path: str | os.PathLike) -> np.ndarray:
 
 
 #: a generator's output range -> (low, high), mapped linearly to 0..255
-OUTPUT_RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}
+OUTPUT_RANGES = config.OUTPUT_RANGES
 
 
 def to_uint8(x: torch.Tensor, output_range: str = "-1,1") -> torch.Tensor:

@@ -22,13 +22,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from ..config import IMAGE_SETS, TOYS  # noqa: F401 (re-exported; in config so that --help needs no torch)
 from ..errors import InputError
 from ..inputs.datasets import COLOURS, SHAPES, shapes32  # noqa: F401 (re-exported)
 from ..inputs.open import open_images
 from ..inputs.sources import read_all
-
-TOYS = ("8gaussians", "25gaussians", "swissroll", "lines")
-IMAGE_SETS = ("shapes32",)
 
 
 def toy_modes(name: str) -> tuple[np.ndarray, float] | None:

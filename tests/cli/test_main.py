@@ -32,16 +32,36 @@ def test_help_and_version_do_not_import_torch():
     assert out.strip().splitlines()[-1] == "False"
 
 
-def test_the_measurement_commands_help_does_not_import_torch():
-    """`ganmetrics fid --help` answers in a fraction of a second (torch takes about 2 s to import)."""
-    commands = ["fid", "stats", "is", "kid", "prdc", "eval"]
+def test_no_commands_help_imports_torch():
+    """Every command's and subcommand's `--help` answers in a fraction of a second (torch takes
+    about 2 s to import): option choices come from ganmetrics.config, the work's imports are in
+    the command bodies."""
+    commands = [[name] for name in COMMANDS] + [["reproduce", "distances"], ["reproduce", "critic-vs-discriminator"],
+                                                ["refs", "list"], ["refs", "fetch"]]
     code = ("import sys; from ganmetrics.cli import main\n"
-            f"for name in {commands!r}:\n"
-            "    try:\n        main.main([name, '--help'], prog_name='ganmetrics')\n    except SystemExit:\n        pass\n"
-            "print('torch' in sys.modules)")
+            f"for args in {commands!r}:\n"
+            "    try:\n        main.main([*args, '--help'], prog_name='ganmetrics')\n    except SystemExit:\n        pass\n"
+            "    print('torch' in sys.modules, args)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "Fréchet Inception Distance" in out and "Kernel Inception Distance" in out  # the helps were printed
-    assert out.strip().splitlines()[-1] == "False"
+    for words in ("Fréchet Inception Distance", "Kernel Inception Distance", "--algo [gan|nsgan|wgan|wgan-gp]",
+                  "--method [critic-gp|critic-clip|exact|sliced]", "--output-range [-1,1|0,1|0,255]"):
+        assert words in out, words    # the helps were printed, with their choices
+    flags = [line for line in out.splitlines() if line.startswith(("True [", "False ["))]
+    assert len(flags) == len(commands) and all(line.startswith("False") for line in flags), flags
+
+
+def test_the_choices_offered_are_the_implementations():
+    """The CLI offers the names in ganmetrics.config; the tables that implement them match."""
+    from ganmetrics import config, generators, transport
+    from ganmetrics.inputs import sources
+    from ganmetrics.train import data
+    from ganmetrics.train.algorithms import ALGORITHMS, PRESETS
+    assert tuple(ALGORITHMS) == config.TRAIN_ALGORITHMS and tuple(PRESETS) == config.TRAIN_PRESETS
+    assert transport.METHODS == config.W1_METHODS and sources.OUTPUT_RANGES is config.OUTPUT_RANGES
+    assert generators.STATE_DICT_KEYS == config.STATE_DICT_KEYS and data.TOYS == config.TOYS
+    import torch
+    for toy in config.TOYS:
+        assert tuple(data.sample_toy(toy, 4, torch.Generator().manual_seed(0)).shape) == (4, 2), toy
 
 
 def test_usage_errors_are_one_line_with_exit_code_2():
