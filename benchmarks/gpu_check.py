@@ -197,7 +197,7 @@ def main() -> None:  # noqa: C901 - one linear script
     rows.append((f"FID_inf ({len(f)} x {d} features): {dev} / cpu seconds", f"{t_dev:.3f} / {t_cpu:.3f}",
                  f"relative difference {abs(v_dev - v_cpu) / abs(v_cpu):.1e}"))
 
-    # -- P/R/D/C interval replicates: distance matrices on the device vs the CPU -------------------
+    # -- P/R/D/C interval replicates: the whole samples' distances on the device vs the CPU ----------
     g = f[: min(len(f), 4000)]
     h = np.abs(np.random.default_rng(3).normal(size=g.shape) @ mix.T + 0.05)
     t_cpu, r_cpu = best_of(1, lambda: prdc_replicates(g, h, n_rep=10), torch.device("cpu"))

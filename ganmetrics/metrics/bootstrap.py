@@ -344,7 +344,8 @@ def prdc_replicates(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int
                     seed: int = 0, scheme: str = "half", device: str = "cpu") -> dict[str, np.ndarray]:
     """Replicates of precision, recall, density and coverage with the k-NN manifolds recomputed on
     every resample (half-sampling: no duplicate rows, whose zero distances would shrink the radii).
-    The distance matrices are computed once and sliced where they fit (``prdc_resampler``)."""
+    The whole samples' distances are computed once and kept, as neighbour lists where they fit
+    (``prdc_resampler``)."""
     from .prdc import prdc_indicators, prdc_resampler
     out = {m: [] for m in PRDC}
     if scheme == "bootstrap":   # duplicated rows: each resample recomputes its own distances
