@@ -31,7 +31,7 @@ import pandas as pd
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluation import estimates, evaluate_space, make_runner
+from ..evaluation import estimates, evaluate_space, make_runner, warn_prdc_interval_coverage
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
@@ -220,6 +220,7 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     replicates = {}
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
+        warn_prdc_interval_coverage(specs, entries[0].features.features)
         replicates = _paired_bootstrap(ref, entries, specs, params, n_boot, seed, runner.device)
         two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
         quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4) \

@@ -282,3 +282,32 @@ def test_resampler_refuses_indices_it_cannot_use():
     mask[::2] = True
     for m, v in resample(mask, mask).items():
         np.testing.assert_array_equal(v, resample(np.arange(0, 20, 2), np.arange(0, 20, 2))[m])
+
+
+@pytest.mark.parametrize("dim, warns", [(512, True), (64, False)])
+def test_prdc_intervals_on_high_dimensional_features_say_they_run_short(dim, warns):
+    """docs/metrics.md measured P/R/D/C intervals short of their level on 2048-d features: with
+    512+ dimensions evaluate says so once; on 64-d features (measured near the level) it does not.
+    The estimates are the same with and without intervals."""
+    import warnings
+    from ganmetrics.evaluation import evaluate_space
+    from ganmetrics.features.runner import FeatureSet
+    from ganmetrics.metrics import registry
+    rng = np.random.default_rng(17)
+    a = FeatureSet("real", {"features": rng.normal(size=(60, dim))}, {"extractor": "test"})
+    b = FeatureSet("fake", {"features": 0.05 + rng.normal(size=(60, dim))}, {"extractor": "test"})
+    specs = [registry.get_metric(m) for m in ("precision", "recall", "density", "coverage")]
+    params = registry.param_defaults(specs)
+
+    class Runner:
+        device = "cpu"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with_ci = evaluate_space(specs, a, b, params, Runner(), 0.9, 8, 0, False)
+    short = [w for w in caught if "run short of their level" in str(w.message)]
+    assert len(short) == (1 if warns else 0), [str(w.message) for w in caught]
+    if warns:
+        assert str(short[0].message).startswith(f"precision, recall, density, coverage: intervals on {dim}-d")
+    without = evaluate_space(specs, a, b, params, Runner(), None, 8, 0, False)
+    assert [r.value for r in with_ci] == [r.value for r in without]
+    assert all(r.interval is not None for r in with_ci)
