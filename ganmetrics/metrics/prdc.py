@@ -25,8 +25,12 @@ exact in real arithmetic exact in ours: a fake sample that copies a real one sit
 boundary of every ball whose radius it defines, and is then decided by the rule above (``<=`` or
 ``<``) instead of by the float64 rounding noise of two different matrix products; distances
 below 1e-6 of the vectors' norm (below the rounding error of the expansion, for copies) are 0.
-The interval replicates (``prdc_resampler``) compare the same float32 values, so they equal
-the metric recomputed on each resample.
+The interval replicates (``prdc_resampler``) compare the same float32 values, taken from the whole
+samples' distances, so they equal the metric recomputed on each resample up to the float64 rounding
+of the distance expansion, which depends on the shape of the matrix product: a distance within
+that rounding of a ball's boundary can fall either way, in the metric itself too (reordering the
+rows can move it). On continuous features this is a membership within about 1e-16 x ||x||² of a
+boundary; data far from the origin with exact ties (e.g. a coarse grid offset by 3,000) meets it.
 """
 from __future__ import annotations
 
@@ -81,9 +85,16 @@ def _kth_neighbour(d_self: torch.Tensor, k: int) -> torch.Tensor:
     return torch.topk(d_self, k + 1, dim=1, largest=False).values[:, -1]
 
 
-def _prepare(real, fake, k: int, device):
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
+def _whole(name: str, value, least: int = 1) -> int:
+    """``value`` as an int of at least ``least`` (bools and floats refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
+        raise InputError(f"{name} must be an integer of at least {least}, got {value!r}")
+    return int(value)
+
+
+def _prepare(real, fake, ks: tuple[int, int], device):
+    """Checked features as tensors on the device; ``ks`` = (k_pr, k_dc)."""
+    k = max(_whole("k_pr", ks[0]), _whole("k_dc", ks[1]))
     a, b = as_feature_pair(real, fake)
     for name, arr in (("real", a), ("fake", b)):
         if len(arr) < k + 1:
@@ -121,7 +132,7 @@ def prdc_indicators(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu
     k_dc; coverage: per real, 1 if its k_dc-ball holds a fake. Each of the three distance
     matrices (real-real, fake-fake, fake-real) is computed once, in blocks of ``chunk_bytes``.
     """
-    x, y = _prepare(real, fake, max(k_pr, k_dc), device)
+    x, y = _prepare(real, fake, (k_pr, k_dc), device)
     (r_real_pr, r_real_dc), r_fake_pr = _radii(x, (k_pr, k_dc), chunk_bytes), knn_radii(y, k_pr, chunk_bytes)
     out = _empty_indicators(len(x), len(y), x.device)
     for rows in _row_chunks(len(y), len(x), chunk_bytes):
@@ -254,8 +265,9 @@ class _NeighbourLists:
 def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu",
                    max_bytes: int = RESAMPLE_BYTES, neighbours: int = NEIGHBOURS,
                    storage: str = "auto") -> Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
-    """``f(ia, ib)`` = ``prdc_indicators(real[ia], fake[ib], k_pr, k_dc)`` for many index arrays
-    without duplicates (the half-samples of the intervals), the k-NN manifolds recomputed on each.
+    """``f(ia, ib)`` = ``prdc_indicators(real[ia], fake[ib], k_pr, k_dc)`` (to the float64 rounding
+    the module docstring describes) for many index arrays without duplicates (the half-samples of
+    the intervals), the k-NN manifolds recomputed on each.
 
     The distances of the whole samples are computed once (float32, the values
     ``prdc_indicators`` compares) and kept, in the first of these that fits in ``max_bytes``
@@ -273,10 +285,12 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
     ``storage`` forces one of them regardless of the budget (benchmarks, tests); the returned
     function's ``storage`` names the one taken and ``nbytes`` what it keeps. ``ia``, ``ib``: 1-d integer index
     arrays (or boolean masks) without repeated rows (their zero distance would be the 1st
-    neighbour; ``replicates`` never draws them for half-sampling). Errors: InputError for other
-    indices, or a resample smaller than max(k_pr, k_dc) + 1.
+    neighbour; ``replicates`` never draws them for half-sampling). Errors: InputError for k_pr,
+    k_dc or neighbours not an integer of at least 1, for other indices, or for a resample smaller
+    than max(k_pr, k_dc) + 1.
     """
-    x, y = _prepare(real, fake, max(k_pr, k_dc), device)
+    x, y = _prepare(real, fake, (k_pr, k_dc), device)
+    neighbours = _whole("neighbours", neighbours)
     n, m = len(x), len(y)
     k_max = max(k_pr, k_dc)
 
@@ -312,7 +326,7 @@ def prdc_resampler(real, fake, k_pr: int = 3, k_dc: int = 5, device: str = "cpu"
             return keep(lists, "neighbours", lists.nbytes)
     nbytes = 4 * (n * n + m * m + m * n)
     if storage == "recompute" or (storage == "auto" and nbytes > budget):
-        real, fake = np.asarray(real), np.asarray(fake)
+        real, fake = x.cpu().numpy(), y.cpu().numpy()     # checked float64 copies (also of tensors)
         return keep(lambda ia, ib: prdc_indicators(real[ia], fake[ib], k_pr, k_dc, device), "recompute", 0)
 
     def matrix(a, b):

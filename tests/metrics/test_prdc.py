@@ -74,6 +74,25 @@ def test_bad_inputs(real, fake, match):
         precision_recall(real, fake, k=3)
 
 
+@pytest.mark.parametrize("kw, match", [({"k_pr": -1}, "k_pr must be an integer of at least 1, got -1"),
+                                       ({"k_dc": 0}, "k_dc must be an integer of at least 1, got 0"),
+                                       ({"k_pr": 2.5}, "k_pr must be an integer"),
+                                       ({"k_dc": True}, "k_dc must be an integer"),
+                                       ({"neighbours": 7.5}, "neighbours must be an integer")])
+def test_bad_k_is_refused_by_every_path(kw, match):
+    """A k below 1 or not whole is refused by the metric and by every resampler storage alike
+    (the neighbour lists once answered k_pr = -1 with precision 0)."""
+    from ganmetrics.metrics.prdc import prdc_resampler
+    real, fake = gaussian(200), gaussian(200, seed=1)
+    ks = {"k_pr": 3, "k_dc": 5, **{k: v for k, v in kw.items() if k.startswith("k_")}}
+    if "neighbours" not in kw:
+        with pytest.raises(InputError, match=match):
+            prdc_indicators(real, fake, ks["k_pr"], ks["k_dc"])
+    for storage in ("neighbours", "matrices", "recompute", "auto"):
+        with pytest.raises(InputError, match=match):
+            prdc_resampler(real, fake, storage=storage, **kw)
+
+
 def test_the_four_intervals_share_one_knn_pass_per_resample(monkeypatch):
     """prdc's four intervals draw the same resamples: one k-NN pass each (plus the estimate),
     not four, and each interval equals the one computed for that metric alone."""
