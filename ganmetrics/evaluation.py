@@ -183,7 +183,7 @@ def warn_prdc_interval_coverage(specs, features) -> None:
     dim = features.shape[1] if getattr(features, "ndim", 0) == 2 else 0
     if names and dim >= PRDC_SHORT_DIM:
         warnings.warn(f"{', '.join(names)}: intervals on {dim}-d features run short of their level (a 95% "
-                      "interval covered 80-93% on 2048-d Gaussian features, N = 10,000; docs/metrics.md, "
+                      "interval covered 85-93% on 2048-d Gaussian features, N = 10,000; docs/metrics.md, "
                       "'Measured coverage'): read them as approximate")
 
 
