@@ -19,7 +19,10 @@ Methods compared:
   (type 7) instead of the library's type 9 (``bootstrap.QUANTILE``); free, so always shown;
 * ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
   (the library's choice, ``ganmetrics.metrics.bootstrap.METHODS``);
-* ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance.
+* ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance;
+* ``split`` (P/R/D/C, the library's): halves in complementary pairs, normal interval with the
+  variance at N/2 (``bootstrap.split_variance``); the ``half`` rows beside it are the method
+  it replaced, on their own half-samples.
 
 The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
 interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level of the time
@@ -190,20 +193,23 @@ def intervals(real, fake, w, est, args, seed):
         out[("kid", "jackknife")] = {lv: B.kid_interval(real, fake, est["kid"], est["kid_std"], args.kid_subsets, lv,
                                                         jackknife_variance=var) for lv in LEVELS}
     if "prdc" in args.metrics:
-        if lib:   # the registry's replicates: the resampler that gave the estimate, on half-samples
-            half = {m: [] for m in PRDC}
+        def prdc_reps(scheme, seed):
+            if not lib:
+                return B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, scheme)
+            reps = {m: [] for m in PRDC}   # the registry's replicates: the resampler that gave the estimate
 
             def stat(ia, ib):
                 for m, v in est["_resample"](ia, ib).items():
-                    half[m].append(float(v.mean()))
+                    reps[m].append(float(v.mean()))
                 return 0.0
-            B.replicates(stat, [len(real), len(fake)], args.prdc_n_rep, seed, "half")
-            half = {m: np.array(v) for m, v in half.items()}
-        else:
-            half = B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed, "half")
-        quarter = None if lib else B.prdc_replicates(real, fake, 3, 5, args.prdc_n_rep, seed + 1, "quarter")
+            B.replicates(stat, [len(real), len(fake)], args.prdc_n_rep, seed, scheme)
+            return {m: np.array(v) for m, v in reps.items()}
+        split = prdc_reps(B.METHODS["precision"], seed)     # the library's: complementary halves
+        half = prdc_reps("half", seed)                      # half-sampling, the method before
+        quarter = None if lib else prdc_reps("quarter", seed + 1)
         rng = np.random.default_rng(seed)
         for m in PRDC:
+            out[(m, "split")] = {lv: B.split_interval(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
             add(m, half[m], None if lib else quarter[m])
             if lib:
                 continue
@@ -265,8 +271,9 @@ def main() -> None:
                         "every N; the sd in the width column then comes from the repetitions)")
     p.add_argument("--with-bootstrap", action="store_true", help="also the bootstrap schemes (slower)")
     p.add_argument("--library-only", action="store_true", help="only the methods the library uses "
-                   "(METHODS: FID/PRDC half-sampling, IS pivotal bootstrap, KID closed form, compare paired half): "
-                   "no quarter-samples or old schemes, about half the cost")
+                   "(METHODS: FID half-sampling, P/R/D/C split halves (and half-sampling, the method before), IS "
+                   "pivotal bootstrap, KID closed form, compare paired half): no quarter-samples or other old "
+                   "schemes, about half the cost")
     p.add_argument("--shift", type=float, default=0.1,
                    help="fake ~ N(shift·1, (1 + shift)² I); 0.1 is every table's pair. At d = 2048 it leaves P/R/D/C "
                         "degenerate (no fake in any real ball); 0.1·sqrt(64/d) = 0.0177 there keeps them "

@@ -171,22 +171,6 @@ def estimates(specs, a, b, params: dict, ctx: registry.Context) -> dict[str, reg
     return out
 
 
-#: feature dimension from which the P/R/D/C intervals are measured to run short of their level
-#: (docs/metrics.md, "Measured coverage"): their spread at N falls more slowly than 1/sqrt(N) on
-#: high-dimensional features, which half-sampling assumes
-PRDC_SHORT_DIM = 512
-
-
-def warn_prdc_interval_coverage(specs, features) -> None:
-    """One warning when P/R/D/C intervals are computed on features of PRDC_SHORT_DIM+ dimensions."""
-    names = [s.name for s in specs if s.group == "prdc"]
-    dim = features.shape[1] if getattr(features, "ndim", 0) == 2 else 0
-    if names and dim >= PRDC_SHORT_DIM:
-        warnings.warn(f"{', '.join(names)}: intervals on {dim}-d features run short of their level (a 95% "
-                      "interval covered 85-93% on 2048-d Gaussian features, N = 10,000; docs/metrics.md, "
-                      "'Measured coverage'): read them as approximate")
-
-
 def _n(spec, a, b) -> dict:
     if not spec.pair:
         return {"b" if b is not None else "a": len(b if b is not None else a)}
@@ -293,7 +277,6 @@ def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> li
     meta.pop("protocol_assumed", None)
     if ci is not None:
         meta.update(ci=ci, n_boot=n_boot)
-        warn_prdc_interval_coverage(specs, (fb if fb is not None else fa).features)
     results = []
     for spec in specs:
         est = ests[spec.name]
@@ -307,7 +290,7 @@ def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> li
 def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed: int):
     """The ``ci``-level interval for E[metric at these N] around the estimate (see
     ``metrics/bootstrap.py``): KID's closed-form jackknife interval, else the subsampling scheme
-    ``spec.interval`` ("two-size", "half" or "bootstrap") through ``est.replicate``."""
+    ``spec.interval`` ("two-size", "half", "split" or "bootstrap") through ``est.replicate``."""
     if spec.interval == "closed-form" and spec.name == "kid" and a is not None and b is not None:
         return kid_interval(a.features, b.features, est.value, est.std, est.metadata.get("subsets", 1), ci)
     if est.replicate is None:
@@ -316,7 +299,8 @@ def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed
     for side in est.sides:
         x = (a if spec.pair or b is None else b) if side == "a" else (b if b is not None else a)
         sizes.append(len(x))
-    scheme = spec.interval if spec.interval in ("two-size", "half", "bootstrap") else METHODS.get(spec.name, "half")
+    scheme = spec.interval if spec.interval in ("two-size", "half", "split", "bootstrap") else \
+        METHODS.get(spec.name, "half")
     try:
         return resampled_interval(est.replicate, sizes, est.value, n_boot, ci, seed, scheme,
                                   BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]

@@ -95,3 +95,32 @@ def test_bench_network_times_every_path_and_checks_their_features():
     diffs = [float(r[4]) for r in rows]
     assert diffs[0] == 0 and all(0 < d <= 1e-5 for d in diffs[1:]), diffs  # float32 rounding, not another network
     assert all(float(r[1]) > 0 and r[3].endswith("x") for r in rows)
+
+
+def test_bench_prdc_rates_runs_and_its_ratios_are_two_for_a_mean(tmp_path):
+    import importlib.util
+    import json
+    import numpy as np
+    saved = tmp_path / "rates.jsonl"
+    out = run("bench_prdc_rates.py", "--dim", "8", "--n", "96", "--draws", "3", "--cuts", "2", "--save", str(saved))
+    assert len(saved.read_text().splitlines()) == 3 and out.count("| split |") == 4
+    assert run("bench_prdc_rates.py", "--pool", str(saved)).splitlines()[0] == "3 draws"
+    # the summary on a statistic whose variance falls like 1/N (a mean): every ratio about 2, and
+    # the split interval sqrt(2) too wide
+    spec = importlib.util.spec_from_file_location("bench_prdc_rates", ROOT / "benchmarks" / "bench_prdc_rates.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rng, records = np.random.default_rng(0), []
+    for _ in range(2000):
+        z = rng.standard_normal(256)
+        rec = {"est": {m: float(z.mean()) for m in mod.B.PRDC}}
+        perms = [rng.permutation(256) for _ in range(10)]
+        for p in mod.PARTS:
+            rec[str(p)] = [[[float(z[q[j * (256 // p):(j + 1) * (256 // p)]].mean())] * 4 for j in range(p)]
+                           for q in perms]
+        records.append(json.loads(json.dumps(rec)))
+    rows = [r for r in mod.summary(records) if r.startswith("| precision |")]
+    ratios = [float(x) for x in rows[0].split(" | ")[1:4]]
+    assert all(abs(r - 2) < 0.3 for r in ratios), ratios
+    split_width = float([r for r in rows if "| split |" in r][0].rstrip(" |").split(" | ")[-1])
+    assert abs(split_width - 2 ** 0.5) < 0.15, split_width

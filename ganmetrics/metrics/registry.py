@@ -69,7 +69,7 @@ class MetricSpec:
     lower_is_better: bool = True
     decimals: int = 4
     group: str | None = None                 # e.g. "prdc"
-    interval: str = "half"                   # metrics/bootstrap.py: "two-size", "half", "bootstrap", "closed-form"
+    interval: str = "half"                   # metrics/bootstrap.py: "two-size", "half", "split", "bootstrap", "closed-form"
     description: str = ""
 
     def fmt(self, v: float) -> str:
@@ -290,7 +290,7 @@ def _kid(a, b, params, ctx) -> Estimate:
 def _prdc(which: str):
     """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
     2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
-    replacement (``replicate``); keeping the manifolds fixed and resampling the per-sample
+    replacement (``replicate``), in complementary pairs (bootstrap.py, scheme "split"); keeping the manifolds fixed and resampling the per-sample
     indicators ignored the manifolds' own variability and under-covered (docs/metrics.md). One
     k-NN pass gives all four, so the four metrics share each pass, the replicates' included
     (memoised by the resample's indices: the intervals draw the same resamples for each)."""
@@ -333,7 +333,7 @@ register_metric(MetricSpec("kid", _kid, "KID", params={"kid_subsets": DEFAULTS.k
                            description="Kernel Inception Distance (unbiased MMD², cubic kernel)"))
 for _name in ("precision", "recall", "density", "coverage"):
     register_metric(MetricSpec(_name, _prdc(_name), _name, params={"k_pr": DEFAULTS.k_pr, "k_dc": DEFAULTS.k_dc},
-                               lower_is_better=False, group="prdc", interval="half"))
+                               lower_is_better=False, group="prdc", interval="split"))
 
 def _cmmd(a, b, params, ctx) -> Estimate:
     """CMMD (Jayasumana et al., CVPR 2024): 1000 x the V-statistic MMD² with a Gaussian kernel,

@@ -14,7 +14,9 @@ replicates, rescaled to N; KID's is the closed-form jackknife one, as in ``evalu
 ``ci``-level interval of their difference, from the paired replicates of the difference
 (``difference_test``), excludes 0; p is the two-sided share of centred paired differences at
 least as large as the observed one, floored at 2/(n_boot + 1). Precision/recall/density/coverage
-recompute their k-NN manifolds on every half. With a statistics file as the reference only FID
+recompute their k-NN manifolds on every half, and their halves come in complementary pairs
+(scheme "split"): their interval, and the test of their difference, is normal with the
+variance at N/2, ``split_variance`` of the paired replicates. With a statistics file as the reference only FID
 is available and only the inputs are resampled.
 """
 from __future__ import annotations
@@ -31,12 +33,12 @@ import pandas as pd
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluation import estimates, evaluate_space, make_runner, warn_prdc_interval_coverage
+from ..evaluation import estimates, evaluate_space, make_runner
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
-from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, two_size_scale
+from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, split_interval, two_size_scale
 from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
 
@@ -220,8 +222,11 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     replicates = {}
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
-        warn_prdc_interval_coverage(specs, entries[0].features.features)
-        replicates = _paired_bootstrap(ref, entries, specs, params, n_boot, seed, runner.device)
+        split = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
+        replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in split], params, n_boot, seed,
+                                       runner.device)
+        if split:
+            replicates.update(_paired_bootstrap(ref, entries, split, params, n_boot, seed, runner.device, split=True))
         two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
         quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4) \
             if two_size else {}
@@ -234,6 +239,9 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
                 iv = [kid_interval(ref.features, e.features.features, v, sd if pd.notna(sd) else None,
                                    params["kid_subsets"], ci)
                       for e, v, sd in zip(entries, values, table.get("kid_std", pd.Series([None] * len(entries))))]
+            elif registry.get_metric(m).interval == "split":
+                iv = [split_interval(v, reps, ci, BOUNDS.get(m, (-np.inf, np.inf)))
+                      for v, reps in zip(values, replicates[m])]
             else:
                 two = registry.get_metric(m).interval == "two-size" and m in quarters
                 iv = [centered_interval(v, reps, ci, BOUNDS.get(m, (-np.inf, np.inf)),
@@ -250,9 +258,10 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
                 sign = 1 if lower else -1  # > 0: the best is better
                 # the difference's spread from the paired half-samples, not rescaled: the two-size
                 # rescaling false-alarmed in bench_coverage.py (docs/compare.md), half-sampling is conservative
-                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci,
+                split = registry.get_metric(m).interval == "split"
+                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci, split=split,
                                              diff_replicates=sign * (replicates[m][k] - replicates[m][best]))
-                p.append(max(pk, 2 / (n_boot + 1)))
+                p.append(pk if split else max(pk, 2 / (n_boot + 1)))
                 significant.append(bool(lo > 0))
             table[f"{m}_p_vs_best"] = p
             table[f"{m}_best_is_better"] = pd.array(significant, dtype="boolean")
@@ -265,26 +274,34 @@ def ref_n(ref) -> int:
     return int(ref.n) if isinstance(ref, GaussianStats) else len(ref)
 
 
-def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: int = 2) -> dict[str, np.ndarray]:
+def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: int = 2,
+                      split: bool = False) -> dict[str, np.ndarray]:
     """inputs x n_boot subsampling replicates of every metric (1/``part`` of each set, drawn without
     replacement), each on one shared reference subsample (through each metric's
-    ``Estimate.replicate``; see ``metrics/registry.py``)."""
+    ``Estimate.replicate``; see ``metrics/registry.py``). ``split``: halves in complementary pairs,
+    replicate 2j + 1 on the rows replicate 2j left out, in every set (``bootstrap.split_variance``)."""
     stats_ref = isinstance(ref, GaussianStats)
     ctx = registry.Context(device=device, intervals=True)
     ests = [estimates(specs, ref, e.features, params, ctx) for e in entries]
     out = {s.name: np.empty((len(entries), n_boot)) for s in specs}
     rng = np.random.default_rng(seed)
 
-    def sub(n):
-        return np.sort(rng.permutation(n)[: n // part])
+    cut: dict[int, np.ndarray] = {}
+
+    def sub(n, key, r):
+        if not split:
+            return np.sort(rng.permutation(n)[: n // part])
+        if r % 2 == 0:
+            cut[key] = rng.permutation(n)
+        return np.sort(cut[key][(r % 2) * (n // 2): (r % 2 + 1) * (n // 2)])
 
     undefined: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
         for r in range(n_boot):
-            ia = None if stats_ref else sub(len(ref))
+            ia = None if stats_ref else sub(len(ref), -1, r)
             for k, e in enumerate(entries):
-                ib = sub(len(e.features))
+                ib = sub(len(e.features), k, r)
                 for spec in specs:
                     if spec.name in undefined:
                         continue

@@ -143,3 +143,59 @@ def test_gate_regression_is_judged_on_the_difference():
     assert not gates.run_checks(config, [worse], baseline)[1].passed
     slightly = Result("fid", 62.9494 + 1.8 * sd, {"a": 200, "b": 200}, interval=(58.0 + 1.8 * sd, 68.5 + 1.8 * sd))
     assert gates.run_checks(config, [slightly], baseline)[1].passed
+
+
+def test_split_replicates_come_in_complementary_pairs_of_disjoint_halves():
+    seen = []
+    B.replicates(lambda ia, ib: seen.append((ia, ib)) or 0.0, [101, 64], n_rep=7, seed=3, scheme="split")
+    assert len(seen) == 7
+    for (a0, b0), (a1, b1) in zip(seen[0::2], seen[1::2]):   # replicates 2j and 2j + 1
+        for x, y, n in ((a0, a1, 101), (b0, b1, 64)):
+            assert len(x) == len(y) == n // 2 and np.all(np.diff(x) > 0) and np.all(np.diff(y) > 0)
+            assert not set(x) & set(y)                        # disjoint: independent draws at N/2
+    assert not np.array_equal(seen[0][0], seen[2][0])          # each pair a fresh cut
+
+
+@pytest.mark.parametrize("stat, name", [(lambda z: z.mean(), "mean"),
+                                        (lambda z: np.sort(z)[2], "3rd smallest")])
+def test_split_variance_is_unbiased_for_the_variance_at_half_the_rows(stat, name):
+    # any statistic of i.i.d. rows, smooth (the mean) or not (an order statistic, like a k-NN
+    # radius): E[split_variance] = Var(statistic on N/2 rows), simulated directly. Overlapping
+    # halves (plain half-sampling) would give about Var at N - Var at N/2... far below.
+    rng = np.random.default_rng(4)
+    n, draws = 80, 600
+    direct = np.var([stat(rng.standard_normal(n // 2)) for _ in range(20000)], ddof=1)
+    est = np.mean([B.split_variance(B.replicates(lambda i, z=z: stat(z[i]), [n], 40, s, "split"))
+                   for s, z in enumerate(rng.standard_normal((draws, n)))])
+    assert est == pytest.approx(direct, rel=0.08), name
+    half = np.mean([np.var(B.replicates(lambda i, z=z: stat(z[i]), [n], 40, s, "half"), ddof=1)
+                    for s, z in enumerate(rng.standard_normal((100, n)))])
+    assert half < 0.75 * direct, name
+
+
+def test_split_interval_is_normal_around_the_estimate_and_clipped():
+    reps = np.array([1.0, 3.0, 2.0, 2.0, 0.5, 1.5, 7.0])          # pairs (1, 3), (2, 2), (0.5, 1.5); 7 unpaired
+    var = ((1 - 3) ** 2 + 0 + 1) / 3 / 2
+    assert B.split_variance(reps) == pytest.approx(var)
+    lo, hi = B.split_interval(0.4, reps, 0.95)
+    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(1.959964 * math.sqrt(var))
+    assert B.split_interval(0.4, reps, 0.95, (0.0, math.inf)) == (0.0, pytest.approx(hi))
+    assert B.split_interval(0.4, reps, 0.95, (0.0, 1.0)) == (0.0, 1.0)
+    with pytest.raises(InputError, match="pair"):
+        B.split_variance([1.0, np.nan, 2.0])
+
+
+def test_prdc_intervals_are_split_intervals_and_difference_tests_take_split_pairs():
+    real, fake = gaussians(120, 8, 5)
+    from ganmetrics.metrics.prdc import prdc_indicators
+    est = {m: float(v.mean()) for m, v in prdc_indicators(real, fake).items()}
+    assert set(B.METHODS[m] for m in B.PRDC) == {"split"}
+    reps = B.prdc_replicates(real, fake, n_rep=20, seed=2, scheme="split")
+    got = B.prdc_intervals(real, fake, est, n_rep=20, seed=2)
+    for m in B.PRDC:
+        assert got[m] == pytest.approx(B.split_interval(est[m], reps[m], 0.95, B.BOUNDS[m]))
+        assert got[m][0] <= est[m] <= got[m][1]
+    d = reps["recall"] - reps["precision"]
+    (lo, hi), p = B.difference_test(0.1, 0.95, diff_replicates=d, split=True)
+    sd = math.sqrt(B.split_variance(d))
+    assert (hi - lo) / 2 == pytest.approx(1.959964 * sd) and p == pytest.approx(2 * (1 - B.NormalDist().cdf(0.1 / sd)))

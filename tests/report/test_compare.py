@@ -269,3 +269,34 @@ def test_tiny_sets_get_no_interval_rather_than_a_failed_report(tmp_path, monkeyp
         assert result.table["density"].notna().all()
     finally:
         extractors._FACTORIES.pop("tiny-cmp")
+
+
+def test_knn_metrics_are_resampled_in_complementary_pairs_shared_with_the_reference():
+    # compare's replicates for P/R/D/C (interval "split"): replicate 2j + 1 takes the rows that 2j
+    # left out, in the reference and in every input; other metrics keep independent halves.
+    from types import SimpleNamespace
+    from ganmetrics.features.runner import FeatureSet
+    from ganmetrics.metrics import registry
+    from ganmetrics.report.compare import _paired_bootstrap
+    seen = []
+
+    def probe(a, b, params, ctx):
+        return registry.Estimate(0.0, sides=("a", "b"),
+                                 replicate=lambda ia, ib: seen.append((ia, ib)) or float(len(seen)))
+    rng = np.random.default_rng(0)
+    ref = FeatureSet("ref", {"features": rng.normal(size=(40, 3))})
+    entries = [SimpleNamespace(features=FeatureSet(n, {"features": rng.normal(size=(m, 3))}))
+               for n, m in (("x", 30), ("y", 26))]
+    for split in (True, False):
+        seen.clear()
+        spec = registry.MetricSpec("probe", probe, interval="split" if split else "half")
+        out = _paired_bootstrap(ref, entries, [spec], {}, 6, 0, "cpu", split=split)
+        assert out["probe"].shape == (2, 6)
+        by_rep = [seen[2 * r: 2 * r + 2] for r in range(6)]          # per replicate: (x, y)
+        for r in range(0, 6, 2):
+            (ra, xa), (ra2, ya) = by_rep[r]
+            (rb, xb), (rb2, yb) = by_rep[r + 1]
+            assert np.array_equal(ra, ra2) and np.array_equal(rb, rb2)   # one reference half per replicate
+            assert len(ra) == 20 and len(xa) == 15 and len(ya) == 13
+            disjoint = [not set(u) & set(v) for u, v in ((ra, rb), (xa, xb), (ya, yb))]
+            assert all(disjoint) if split else not all(disjoint)
