@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -292,7 +293,7 @@ def main() -> None:
     header = ("| d | N | metric | method | E[metric at N] (± s.e.) | sd of metric | coverage 90% | coverage 95% | "
               "mean width 95% / (2·1.96·sd) |\n|---:|---:|---|---|---:|---:|---:|---:|---:|")
     if args.pool:
-        records = [json.loads(line) for f in args.pool for line in open(f) if line.strip()]
+        records = read_records(args.pool, ("d", "n", "shift", "est", "iv"))
         print(f"pooled: {len(records)} repetitions from {', '.join(args.pool)}; E from the repetitions\n{header}")
         for d, n in sorted({(r["d"], r["n"]) for r in records}):
             rows = [r for r in records if (r["d"], r["n"]) == (d, n)]
@@ -335,6 +336,27 @@ def main() -> None:
             print(f"<!-- d={d} N={n}: final, {args.reps} reps -->")
             table(d, n, tr, records)
             print(f"<!-- d={d} N={n}: {time.time() - t0:.0f} s -->", flush=True)
+
+
+def read_records(files, keys) -> list[dict]:
+    """The JSON lines of ``--save`` runs; a missing, unreadable or foreign file stops the script
+    with one line naming it and the line."""
+    records = []
+    for name in files:
+        i = 0
+        try:
+            with open(name) as f:
+                for i, line in enumerate(f, 1):
+                    if not line.strip():
+                        continue
+                    rec = json.loads(line)
+                    if not isinstance(rec, dict) or any(k not in rec for k in keys):
+                        raise ValueError(f"not a saved repetition (needs {', '.join(keys)})")
+                    records.append(rec)
+        except (OSError, ValueError) as err:
+            where = f"line {i}: " if i else ""
+            sys.exit(f"--pool {name}: {where}{err}")
+    return records
 
 
 def table(d, n, tr, records):

@@ -103,7 +103,8 @@ def main() -> None:
     p.add_argument("--pool", nargs="+", metavar="FILE", help="only print the summary of saved draws")
     args = p.parse_args()
     if args.pool:
-        records = [json.loads(line) for f in args.pool for line in open(f) if line.strip()]
+        from bench_coverage import read_records
+        records = read_records(args.pool, ("est",) + tuple(str(p) for p in PARTS))
     else:
         rng, records, t0 = np.random.default_rng(args.seed), [], time.time()
         for r in range(args.draws):

@@ -124,3 +124,16 @@ def test_bench_prdc_rates_runs_and_its_ratios_are_two_for_a_mean(tmp_path):
     assert all(abs(r - 2) < 0.3 for r in ratios), ratios
     split_width = float([r for r in rows if "| split |" in r][0].rstrip(" |").split(" | ")[-1])
     assert abs(split_width - 2 ** 0.5) < 0.15, split_width
+
+
+def test_pool_names_a_bad_file_in_one_line(tmp_path):
+    (tmp_path / "foreign.jsonl").write_text('{"a": 1}\n')
+    (tmp_path / "broken.jsonl").write_text("not json\n")
+    for script in ("bench_coverage.py", "bench_prdc_rates.py"):
+        for name, says in (("foreign.jsonl", "line 1: not a saved repetition"), ("broken.jsonl", "line 1: Expecting"),
+                           ("missing.jsonl", "No such file")):
+            out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--pool", str(tmp_path / name)],
+                                 capture_output=True, text=True, timeout=120)
+            assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+            assert out.stderr.strip().startswith(f"--pool {tmp_path / name}: ") and says in out.stderr
+            assert len(out.stderr.strip().splitlines()) == 1
