@@ -234,7 +234,8 @@ ci_options = [
                       "file only the evaluated set is resampled. Measured coverage: docs/metrics.md (P/R/D/C "
                       "conservative)."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
-                 help="Resampling replicates for --ci."),
+                 help="Resampling replicates for --ci (precision/recall/density/coverage: at least 10, "
+                      "rounded up to an even number: two halves per cut)."),
 ]
 
 

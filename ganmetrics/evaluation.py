@@ -25,7 +25,7 @@ from .errors import IncompatibleStatsError, InputError, display_name
 from .features.runner import FeatureRunner, FeatureSet, extract_features
 from .inputs.sources import ImageSource
 from .metrics import registry
-from .metrics.bootstrap import BOUNDS, METHODS, kid_interval, resampled_interval
+from .metrics.bootstrap import BOUNDS, METHODS, kid_interval, resampled_interval, split_replicates
 from .result import Result
 from .metrics._checks import warn_if_duplicate_dominated
 from .refs import load_stats
@@ -198,6 +198,7 @@ def evaluate(a, b=None, metrics=("fid",), *, ci: float | None = None, n_boot: in
     specs = [registry.get_metric(m) for m in registry.expand(metrics)]
     if b is None and any(s.pair for s in specs):
         raise InputError("two inputs are needed for " + ", ".join(s.name for s in specs if s.pair))
+    check_replicates(specs, ci, n_boot)
     runner, rest = make_runner(runner, extraction, policy, **settings)
     params = {**registry.param_defaults(specs), "seed": seed}
     known = registry.param_defaults(registry.get_metric(m) for m in registry.metric_names())
@@ -245,6 +246,13 @@ def _split_spaces(runner: FeatureRunner, fa, fb) -> list[tuple]:
             return [None] * len(ext.parts)
         return [FeatureSet(fs.name, outs, {**fs.metadata, **meta}) for meta, outs in ext.split(fs.outputs)]
     return list(zip(parts(fa), parts(fb)))
+
+
+def check_replicates(specs, ci, n_boot) -> None:
+    """Refuse, before any extraction, an ``n_boot`` too small for a requested interval (the split
+    scheme of P/R/D/C needs ``bootstrap.MIN_SPLIT_REPS``). Errors: InputError."""
+    if ci is not None and any(s.interval == "split" for s in specs):
+        split_replicates(n_boot)
 
 
 def evaluate_space(specs, fa, fb, params, runner, ci, n_boot, seed, force) -> list[Result]:

@@ -48,15 +48,15 @@ SHRINK = [
     (r"(^ganmetrics train .*)--steps \d+", r"\1--steps 2"),      # generator updates: 5000, 20000 -> 2
     (r"^(ganmetrics train (?!.*--resume).*)$", r"\1 --steps 2 --eval-every 1 --eval-samples 10"),
     (r"^(ganmetrics train .*--resume.*)$", r"\1 --steps 3"),      # resume continues to a larger --steps
-    (r"^(ganmetrics (eval|is|kid|prdc|budget) .*--ci [0-9.]+.*)$", r"\1 --n-boot 2"),   # bootstrap 100 -> 2
-    (r"^(ganmetrics compare .*)$", r"\1 --n-boot 2"),             # compare always bootstraps: 100 -> 2
+    (r"^(ganmetrics (eval|is|kid|prdc|budget) .*--ci [0-9.]+.*)$", r"\1 --n-boot 10"),  # bootstrap 100 -> 10 (P/R/D/C need 10)
+    (r"^(ganmetrics compare .*)$", r"\1 --n-boot 10"),            # compare always bootstraps: 100 -> 10
     (r"^(ganmetrics (wasserstein|reproduce critic-vs-discriminator) .*)$", r"\1 --steps 5"),  # critic steps 3000
     (r"^(ganmetrics reproduce distances .*)$", r"\1 --points 5 --steps 5"),  # theta grid 21 -> 5, critic steps 2000 -> 5
     (r"--ref shapes32:test", "--ref real/"),                      # the 2,000-image bundled split -> 12 images
     (r"^(ganmetrics eval (?=.*(fid_inf|is_inf)).*?) fake/", r"\1 fake40/"),  # FID_inf/IS_inf: >= 20 (40 with --ci)
 ]
 # A later --steps wins over an earlier one in click, so the appended sizes above take effect.
-TOML_SHRINK = [(r"min_n = \d+", "min_n = 10"), (r"n_boot = \d+", "n_boot = 2")]
+TOML_SHRINK = [(r"min_n = \d+", "min_n = 10"), (r"n_boot = \d+", "n_boot = 10")]
 
 
 def gate_config(text: str) -> str:

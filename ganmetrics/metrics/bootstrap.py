@@ -14,8 +14,8 @@ Why not the percentile bootstrap
 Resampling with replacement duplicates rows; duplicates shrink covariances and k-NN radii, so
 the replicates of FID sit *above* the estimate and the percentile interval can miss it
 entirely (FID 62.9, 95% interval [67.5, 78.7] on 200 + 200 images). Here a resampling scheme
-only estimates the **spread** of θ̂_N; the interval is the pivotal ("basic") interval of
-Efron & Tibshirani (1993, §13.4) around the estimate, with the replicates centred on their own
+only estimates the **spread** of θ̂_N; the interval (except for P/R/D/C's ``"split"``, below) is
+the pivotal ("basic") interval of Efron & Tibshirani (1993, §13.4) around the estimate, with the replicates centred on their own
 median (which removes the scheme's bias and keeps the estimate inside)::
 
     δ_b = θ*_b - median(θ*),    interval = [θ̂ - q_(1+level)/2(δ), θ̂ - q_(1-level)/2(δ)].
@@ -40,9 +40,10 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
 * ``"split"`` (P/R/D/C): each sample cut into two disjoint halves at random; the metric on the
   two halves gives two *independent* draws of θ̂_{N/2} (the rows are i.i.d.), so
   (θ̂_S - θ̂_S')² / 2, averaged over random cuts, is unbiased for Var(θ̂_{N/2}) whatever the
-  statistic (``split_variance``). The interval is θ̂ ± z·sqrt(Var(θ̂_{N/2})) (``split_interval``):
-  exact where the spread no longer falls with N, conservative (by up to sqrt(2), where it falls
-  like 1/sqrt(N)) elsewhere. Half-sampling assumes the 1/sqrt(N) rate, and the k-NN metrics on
+  statistic (``split_variance``). The interval is θ̂ ± t·sqrt(Var(θ̂_{N/2})) (``split_interval``,
+  Student's t with as many degrees of freedom as cuts): exact where the spread no longer falls
+  with N, conservative elsewhere (sqrt(2) too wide where it falls like 1/sqrt(N), more where it
+  falls faster). Half-sampling assumes the 1/sqrt(N) rate, and the k-NN metrics on
   high-dimensional features fall much more slowly (a 95% interval covered 85-93% at d = 2048,
   N = 10,000); extrapolating a rate from N/4 and N/2 did not help, because the rate itself
   changes between N/2 and N (docs/metrics.md, "Measured coverage").
@@ -102,7 +103,8 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
     ``scheme="half"``: ``sizes[k] // 2`` distinct indices per sample (half-sampling);
     ``scheme="quarter"``: ``sizes[k] // 4`` distinct indices; ``scheme="bootstrap"``: ``sizes[k]`` indices with
     replacement; ``scheme="split"``: half-samples in complementary pairs, replicates 2j and 2j + 1 on
-    two disjoint halves of every sample (``split_variance``). Index arrays (sorted), not copies, are
+    two disjoint halves of every sample (``split_variance``), ``n_rep`` rounded up to an even number
+    and at least ``MIN_SPLIT_REPS``. Index arrays (sorted), not copies, are
     passed so that a statistic can recognise repeated rows (KID does). Errors: InputError for an
     unknown scheme, ``n_rep < 2``, or a sample too small to halve.
     """
@@ -110,6 +112,8 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
         raise InputError(f"resampling scheme {scheme!r}: choose from {', '.join(SCHEMES)}")
     if n_rep < 2:
         raise InputError(f"resampling needs at least 2 replicates, got {n_rep}")
+    if scheme == "split":
+        n_rep = split_replicates(n_rep)
     if scheme in ("half", "quarter", "split") and min(sizes) < 8:
         raise InputError(f"an interval by subsampling needs at least 8 samples per input, got {min(sizes)}")
     rng = np.random.default_rng(seed)
@@ -127,6 +131,21 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
                     dtype=np.float64)
 
 
+#: fewest replicates (2 per cut) of scheme "split": 5 cuts, a variance with 5 degrees of freedom
+MIN_SPLIT_REPS = 10
+
+
+def split_replicates(n_rep: int) -> int:
+    """The replicates scheme "split" draws for ``n_rep`` asked: rounded up to an even number (two
+    halves per cut). Errors: InputError below ``MIN_SPLIT_REPS`` (with 1-4 cuts the variance has
+    1-4 degrees of freedom, and discrete metrics tie between halves: zero-width intervals)."""
+    if n_rep < MIN_SPLIT_REPS:
+        raise InputError(f"--n-boot {n_rep}: intervals of precision, recall, density and coverage need at least "
+                         f"{MIN_SPLIT_REPS} replicates ({MIN_SPLIT_REPS // 2} cuts into two halves; default "
+                         "100)")
+    return n_rep + n_rep % 2
+
+
 def split_variance(reps: np.ndarray) -> float:
     """Var(θ̂_{N/2}) from ``scheme="split"`` replicates: mean over the complementary pairs
     (replicates 2j, 2j + 1; a last unpaired one is ignored) of (θ̂_S - θ̂_S')² / 2.
@@ -142,12 +161,26 @@ def split_variance(reps: np.ndarray) -> float:
     return float(np.mean((a[keep] - b[keep]) ** 2) / 2)
 
 
+def _pairs(reps) -> int:
+    """Complementary pairs with both values finite (the degrees of freedom of ``split_variance``)."""
+    reps = np.asarray(reps, np.float64)
+    return int((np.isfinite(reps[0:len(reps) - 1:2]) & np.isfinite(reps[1::2])).sum())
+
+
+def _t(level: float, df: int) -> float:
+    """Student's t quantile at (1 + level) / 2 with ``df`` degrees of freedom."""
+    from scipy.stats import t
+    return float(t.ppf((1 + level) / 2, df))
+
+
 def split_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
                    bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float]:
-    """Normal interval θ̂ ± z·sqrt(``split_variance(reps)``) for E[θ̂_N], clipped to ``bounds``
-    (module docstring, scheme "split"). Always contains ``estimate`` (if inside ``bounds``)."""
+    """Interval θ̂ ± t·sqrt(``split_variance(reps)``) for E[θ̂_N], clipped to ``bounds`` (module
+    docstring, scheme "split"); t is Student's quantile with as many degrees of freedom as pairs
+    (each pair's (a - b)²/2 is one chi-square degree of freedom; 2.01 for 50 pairs against the
+    normal 1.96). Always contains ``estimate`` (if inside ``bounds``)."""
     _check_level(level)
-    half = _z(level) * math.sqrt(split_variance(reps))
+    half = _t(level, _pairs(reps)) * math.sqrt(split_variance(reps))
     return (float(max(estimate - half, min(bounds[0], estimate))),
             float(min(estimate + half, max(bounds[1], estimate))))
 
@@ -304,14 +337,21 @@ def difference_test(diff: float, level: float = 0.95, *, diff_replicates: np.nda
     ``centered_interval``, rescaled by ``two_size_scale`` when the paired quarter-sample
     replicates ``diff_quarter`` are given; p is the two-sided share of centred replicates at
     least as extreme as ``diff``, floored at 2/(B+1)) or ``sd`` (normal approximation, two-sided p = 2(1 - Φ(|diff|/sd))).
-    ``split=True``: ``diff_replicates`` come in complementary pairs (scheme "split") and the
-    normal test uses sd = sqrt(``split_variance``).
+    ``split=True``: ``diff_replicates`` come in complementary pairs (scheme "split"): the interval
+    is ``split_interval``'s and p the two-sided Student t p with as many degrees of freedom as
+    pairs; p is NaN (cannot tell) when the halves of every cut gave the same difference.
     The interval always contains ``diff``; p is 1 when ``diff`` is 0.
     """
     _check_level(level)
     if diff_replicates is not None and split:
-        sd = math.sqrt(split_variance(diff_replicates))
-    elif diff_replicates is not None:
+        if diff_quarter is not None:
+            raise InputError("difference_test: the split scheme takes no quarter-sample replicates")
+        sd, df = math.sqrt(split_variance(diff_replicates)), _pairs(diff_replicates)
+        if sd == 0:
+            return (diff, diff), (1.0 if diff == 0 else math.nan)
+        from scipy.stats import t
+        return split_interval(diff, diff_replicates, level), float(2 * t.sf(abs(diff) / sd, df))
+    if diff_replicates is not None:
         reps = np.asarray(diff_replicates, np.float64)
         reps = reps[np.isfinite(reps)]
         scale = 1.0 if diff_quarter is None else two_size_scale(reps, np.asarray(diff_quarter, np.float64))
@@ -425,7 +465,7 @@ def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc:
 
 
 __all__ = ["METHODS", "BOUNDS", "SCHEMES", "QUANTILE", "replicates", "centered_interval", "resampled_interval",
-           "split_variance", "split_interval",
+           "split_variance", "split_interval", "split_replicates", "MIN_SPLIT_REPS",
            "two_size_variance", "two_size_scale",
            "bootstrap_interval", "kid_jackknife_variance", "kid_interval", "difference_test", "sd_from_interval",
            "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]

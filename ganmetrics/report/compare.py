@@ -33,12 +33,13 @@ import pandas as pd
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluation import estimates, evaluate_space, make_runner
+from ..evaluation import check_replicates, estimates, evaluate_space, make_runner
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
-from ..metrics.bootstrap import BOUNDS, centered_interval, difference_test, kid_interval, split_interval, two_size_scale
+from ..metrics.bootstrap import (BOUNDS, centered_interval, difference_test, kid_interval, split_interval,
+                                 split_replicates, two_size_scale)
 from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
 
@@ -137,6 +138,7 @@ def compare(inputs, reference, metrics=("fid",), *, names=None, ci: float | None
         raise InputError(f"--names: need {len(inputs)} distinct names, got {names}")
     wanted = expand(metrics)
     specs = [registry.get_metric(m) for m in wanted]
+    check_replicates(specs, ci, n_boot)
     runner, params = make_runner(runner, **settings)
     params = {**registry.param_defaults(specs), **params, "seed": seed}
     sampler = sampler or SamplerOptions()
@@ -222,11 +224,12 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     replicates = {}
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
-        split = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
-        replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in split], params, n_boot, seed,
+        cut = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
+        replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in cut], params, n_boot, seed,
                                        runner.device)
-        if split:
-            replicates.update(_paired_bootstrap(ref, entries, split, params, n_boot, seed, runner.device, split=True))
+        if cut:
+            replicates.update(_paired_bootstrap(ref, entries, cut, params, split_replicates(n_boot), seed,
+                                                runner.device, split=True))
         two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
         quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4) \
             if two_size else {}
@@ -258,11 +261,11 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
                 sign = 1 if lower else -1  # > 0: the best is better
                 # the difference's spread from the paired half-samples, not rescaled: the two-size
                 # rescaling false-alarmed in bench_coverage.py (docs/compare.md), half-sampling is conservative
-                split = registry.get_metric(m).interval == "split"
-                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci, split=split,
+                in_pairs = registry.get_metric(m).interval == "split"
+                (lo, _), pk = difference_test(sign * (values[k] - values[best]), ci, split=in_pairs,
                                              diff_replicates=sign * (replicates[m][k] - replicates[m][best]))
-                p.append(pk if split else max(pk, 2 / (n_boot + 1)))
-                significant.append(bool(lo > 0))
+                p.append(pk if in_pairs else max(pk, 2 / (n_boot + 1)))
+                significant.append(bool(lo > 0) if np.isfinite(pk) else pd.NA)
             table[f"{m}_p_vs_best"] = p
             table[f"{m}_best_is_better"] = pd.array(significant, dtype="boolean")
     suffixes = ("", "_std", "_rank", "_ci_low", "_ci_high", "_p_vs_best", "_best_is_better")

@@ -55,7 +55,8 @@ def _cells(cmp: Comparison, row) -> list[str]:
             text += " (best)"
         elif f"{m}_p_vs_best" in row:
             mark = "*" if row[f"{m}_best_is_better"] is True else ""
-            text += f" p={row[f'{m}_p_vs_best']:.3f}{mark}"
+            pv = row[f"{m}_p_vs_best"]
+            text += (" p=n/a" if pd.isna(pv) else " p<0.001" if pv < 0.001 else f" p={pv:.3f}") + mark
         cells.append(text)
     return cells
 

@@ -147,8 +147,8 @@ def test_gate_regression_is_judged_on_the_difference():
 
 def test_split_replicates_come_in_complementary_pairs_of_disjoint_halves():
     seen = []
-    B.replicates(lambda ia, ib: seen.append((ia, ib)) or 0.0, [101, 64], n_rep=7, seed=3, scheme="split")
-    assert len(seen) == 7
+    B.replicates(lambda ia, ib: seen.append((ia, ib)) or 0.0, [101, 64], n_rep=11, seed=3, scheme="split")
+    assert len(seen) == 12                                     # rounded up: two halves per cut
     for (a0, b0), (a1, b1) in zip(seen[0::2], seen[1::2]):   # replicates 2j and 2j + 1
         for x, y, n in ((a0, a1, 101), (b0, b1, 64)):
             assert len(x) == len(y) == n // 2 and np.all(np.diff(x) > 0) and np.all(np.diff(y) > 0)
@@ -173,12 +173,22 @@ def test_split_variance_is_unbiased_for_the_variance_at_half_the_rows(stat, name
     assert half < 0.75 * direct, name
 
 
-def test_split_interval_is_normal_around_the_estimate_and_clipped():
+def test_split_replicates_need_five_cuts_and_come_in_pairs():
+    assert [B.split_replicates(n) for n in (10, 11, 100)] == [10, 12, 100]
+    for n in (2, 3, 9):
+        with pytest.raises(InputError, match=f"--n-boot {n}: .* at least 10 replicates"):
+            B.split_replicates(n)
+        with pytest.raises(InputError, match="at least 10"):
+            B.replicates(lambda i: 0.0, [50], n, 0, "split")
+
+
+def test_split_interval_is_student_t_around_the_estimate_and_clipped():
     reps = np.array([1.0, 3.0, 2.0, 2.0, 0.5, 1.5, 7.0])          # pairs (1, 3), (2, 2), (0.5, 1.5); 7 unpaired
     var = ((1 - 3) ** 2 + 0 + 1) / 3 / 2
     assert B.split_variance(reps) == pytest.approx(var)
     lo, hi = B.split_interval(0.4, reps, 0.95)
-    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(1.959964 * math.sqrt(var))
+    t3 = 3.182446                                                  # Student t, 3 pairs = 3 degrees of freedom
+    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(t3 * math.sqrt(var))
     assert B.split_interval(0.4, reps, 0.95, (0.0, math.inf)) == (0.0, pytest.approx(hi))
     assert B.split_interval(0.4, reps, 0.95, (0.0, 1.0)) == (0.0, 1.0)
     with pytest.raises(InputError, match="pair"):
@@ -191,11 +201,18 @@ def test_prdc_intervals_are_split_intervals_and_difference_tests_take_split_pair
     est = {m: float(v.mean()) for m, v in prdc_indicators(real, fake).items()}
     assert set(B.METHODS[m] for m in B.PRDC) == {"split"}
     reps = B.prdc_replicates(real, fake, n_rep=20, seed=2, scheme="split")
+    assert all(len(v) == 20 for v in reps.values())
     got = B.prdc_intervals(real, fake, est, n_rep=20, seed=2)
     for m in B.PRDC:
         assert got[m] == pytest.approx(B.split_interval(est[m], reps[m], 0.95, B.BOUNDS[m]))
         assert got[m][0] <= est[m] <= got[m][1]
     d = reps["recall"] - reps["precision"]
     (lo, hi), p = B.difference_test(0.1, 0.95, diff_replicates=d, split=True)
-    sd = math.sqrt(B.split_variance(d))
-    assert (hi - lo) / 2 == pytest.approx(1.959964 * sd) and p == pytest.approx(2 * (1 - B.NormalDist().cdf(0.1 / sd)))
+    sd, t10 = math.sqrt(B.split_variance(d)), 2.228139                  # 10 pairs
+    from scipy.stats import t
+    assert (hi - lo) / 2 == pytest.approx(t10 * sd) and p == pytest.approx(2 * t.sf(0.1 / sd, 10))
+    assert B.difference_test(0.0, 0.95, diff_replicates=d, split=True)[1] == 1.0
+    tied = np.repeat([0.2, 0.4, 0.1], 2)                                  # every cut's halves agree: no spread
+    assert B.difference_test(0.1, 0.95, diff_replicates=tied, split=True) == ((0.1, 0.1), pytest.approx(np.nan, nan_ok=True))
+    with pytest.raises(InputError, match="quarter"):
+        B.difference_test(0.1, 0.95, diff_replicates=d, diff_quarter=d, split=True)

@@ -324,11 +324,11 @@ def test_evaluate_gives_prdc_the_split_interval_without_a_warning(dim):
         device = "cpu"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with_ci = evaluate_space(specs, a, b, params, Runner(), 0.9, 8, 0, False)
+        with_ci = evaluate_space(specs, a, b, params, Runner(), 0.9, 10, 0, False)
     assert not caught, [str(w.message) for w in caught]
-    without = evaluate_space(specs, a, b, params, Runner(), None, 8, 0, False)
+    without = evaluate_space(specs, a, b, params, Runner(), None, 10, 0, False)
     assert [r.value for r in with_ci] == [r.value for r in without]
-    expected = B.prdc_intervals(a.features, b.features, {r.metric: r.value for r in with_ci}, level=0.9, n_rep=8)
+    expected = B.prdc_intervals(a.features, b.features, {r.metric: r.value for r in with_ci}, level=0.9, n_rep=10)
     for r in with_ci:
         assert r.interval == pytest.approx(expected[r.metric], abs=1e-12)
         assert r.interval[0] <= r.value <= r.interval[1]

@@ -238,7 +238,7 @@ window.addEventListener('load', () => {
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_report_renders_in_headless_chromium(sets, opts, tmp_path):
     out = tmp_path / "report"
-    render.write_report(compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=5, runner=opts), out)
+    render.write_report(compare(folders(sets), sets / "real", ["fid", "prdc"], n_boot=10, runner=opts), out)
     # a copy with a probe script that records what the browser actually decoded
     probed = tmp_path / "probed.html"
     probed.write_text((out / "report.html").read_text().replace("</body>", PROBE + "</body>"))
@@ -263,7 +263,7 @@ def test_tiny_sets_get_no_interval_rather_than_a_failed_report(tmp_path, monkeyp
         real = write_folder(tmp_path / "real", smooth_images(6, size=16, seed=1))
         sets = [write_folder(tmp_path / f"s{i}", smooth_images(12, size=16, seed=2 + i)) for i in range(2)]
         with pytest.warns(UserWarning, match="density: no interval"):
-            result = compare(sets, real, ["fid", "prdc"], n_boot=5, cache=False, features="tiny-cmp", device="cpu",
+            result = compare(sets, real, ["fid", "prdc"], n_boot=10, cache=False, features="tiny-cmp", device="cpu",
                              workers=0)
         assert "fid_ci_low" in result.table and "density_ci_low" not in result.table
         assert result.table["density"].notna().all()
@@ -300,3 +300,24 @@ def test_knn_metrics_are_resampled_in_complementary_pairs_shared_with_the_refere
             assert len(ra) == 20 and len(xa) == 15 and len(ya) == 13
             disjoint = [not set(u) & set(v) for u, v in ((ra, rb), (xa, xb), (ya, yb))]
             assert all(disjoint) if split else not all(disjoint)
+
+
+def test_too_few_replicates_for_the_knn_intervals_are_refused_before_any_extraction(tmp_path):
+    from ganmetrics.errors import InputError
+    missing = tmp_path / "not-read"          # never opened: the check comes first
+    with pytest.raises(InputError, match=r"--n-boot 4: .*at least 10"):
+        compare([missing], missing, ["fid", "prdc"], n_boot=4)
+    with pytest.raises(InputError, match=r"--n-boot 9: .*at least 10"):
+        ganmetrics.evaluate(missing, missing, ["precision"], ci=0.9, n_boot=9)
+    with pytest.raises(InputError, match="does not exist|no such|not found|No such"):
+        ganmetrics.evaluate(missing, missing, ["precision"], ci=None, n_boot=4)   # no interval: no check
+
+
+def test_p_values_print_as_below_0001_or_na():
+    from types import SimpleNamespace
+    cmp = SimpleNamespace(metrics=["precision"])
+    row = {"precision": 0.5, "precision_rank": 2, "precision_p_vs_best": 3e-6, "precision_best_is_better": True}
+    assert render._cells(cmp, row) == ["0.5000 p<0.001*"]
+    assert render._cells(cmp, {**row, "precision_p_vs_best": float("nan"),
+                               "precision_best_is_better": pd.NA}) == ["0.5000 p=n/a"]
+    assert render._cells(cmp, {**row, "precision_p_vs_best": 0.0123}) == ["0.5000 p=0.012*"]
