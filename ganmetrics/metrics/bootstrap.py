@@ -43,10 +43,12 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   statistic (``split_variance``). The interval is θ̂ ± t·sqrt(Var(θ̂_{N/2})) (``split_interval``,
   Student's t with as many degrees of freedom as cuts): exact where the spread no longer falls
   with N, conservative elsewhere (sqrt(2) too wide where it falls like 1/sqrt(N), more where it
-  falls faster). Half-sampling assumes the 1/sqrt(N) rate, and the k-NN metrics on
-  high-dimensional features fall much more slowly (a 95% interval covered 85-93% at d = 2048,
-  N = 10,000); extrapolating a rate from N/4 and N/2 did not help, because the rate itself
-  changes between N/2 and N (docs/metrics.md, "Measured coverage").
+  falls faster). Half-sampling's spread matches the variance at N for a statistic like a mean;
+  the k-NN metrics' variance falls more slowly (recall and coverage about 1.6x per doubling of N)
+  and half-sampling intervals ran short on 2048-d features (a 95% interval covered 85-96%).
+  Extrapolating the rate measured between N/4 and N/2 got the width right on average but its
+  noise left the intervals 1-4 points short (docs/metrics.md, "Measured coverage"), so the
+  variance at N/2 is used as it is: never short where the variance does not grow with N.
 
 KID has a closed form instead (``kid_interval``): the two-sample jackknife variance of the
 full-sample MMD²_u U-statistic (Arvesen, Ann. Math. Statist. 1969), computed from kernel row
