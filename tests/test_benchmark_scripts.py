@@ -49,7 +49,7 @@ def test_bench_coverage_targets_are_leave_one_out_means(capsys):
 def test_bench_coverage_runs_pool(tmp_path):
     """Two runs saved with other seeds pool into one table over all their repetitions."""
     common = ["--dims", "8", "--ns", "80", "--reps", "3", "--truth-reps", "0", "--metrics", "fid", "prdc",
-              "--library-only", "--n-rep", "6", "--prdc-n-rep", "6"]
+              "--library-only", "--n-rep", "6", "--prdc-n-rep", "10"]
     for seed in (0, 1):
         run("bench_coverage.py", *common, "--seed", str(seed), "--save", str(tmp_path / "runs.jsonl"))
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
@@ -58,12 +58,14 @@ def test_bench_coverage_runs_pool(tmp_path):
     assert "6 repetitions" in pooled
     for metric in ("fid", "precision", "recall", "density", "coverage"):
         assert re.search(rf"\| 8 \| 80 \| {metric} \| half \| [\d.]+ \(± ", pooled), pooled
+    for metric in ("precision", "recall", "density", "coverage"):   # the library's P/R/D/C interval
+        assert re.search(rf"\| 8 \| 80 \| {metric} \| split \| [\d.]+ \(± ", pooled), pooled
 
 
 def test_bench_coverage_shift_makes_prdc_measurable_at_high_d():
     """At d = 2048 the default pair leaves no fake sample in any real ball; the scaled shift does not."""
     common = ["--dims", "2048", "--ns", "60", "--reps", "2", "--truth-reps", "3", "--metrics", "prdc",
-              "--library-only", "--prdc-n-rep", "4"]
+              "--library-only", "--prdc-n-rep", "10"]
     far = run("bench_coverage.py", *common)
     near = run("bench_coverage.py", *common, "--shift", f"{0.1 * (64 / 2048) ** 0.5:.4f}")
     for metric, value in (("precision", 0), ("recall", 1), ("density", 0), ("coverage", 0)):
