@@ -120,17 +120,25 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
         raise InputError(f"an interval by subsampling needs at least 8 samples per input, got {min(sizes)}")
     rng = np.random.default_rng(seed)
     part = {"half": 2, "quarter": 4, "split": 2}.get(scheme)
-    cut: dict[int, np.ndarray] = {}
+    cuts: dict = {}
 
     def draw(k, n, r):
-        if scheme == "split":   # a fresh permutation for replicate 2j, its second half for 2j + 1
-            if r % 2 == 0:
-                cut[k] = rng.permutation(n)
-            return np.sort(cut[k][(r % 2) * (n // 2): (r % 2 + 1) * (n // 2)])
+        if scheme == "split":
+            return split_half(rng, cuts, k, n, r)
         return np.sort(rng.permutation(n)[: n // part]) if part else rng.integers(0, n, n)
 
     return np.array([statistic(*(draw(k, n, r) for k, n in enumerate(sizes))) for r in range(n_rep)],
                     dtype=np.float64)
+
+
+def split_half(rng: np.random.Generator, cuts: dict, key, n: int, r: int) -> np.ndarray:
+    """Sorted indices of replicate ``r`` of scheme "split" for the sample ``key`` of ``n`` rows:
+    an even ``r`` draws a fresh permutation into ``cuts[key]`` and takes its first n // 2 rows, an
+    odd ``r`` the next n // 2 (the rows ``r - 1`` left out). ``replicates`` and ``compare``'s paired
+    replicates both draw through it, so ``split_variance``'s pairing holds for both."""
+    if r % 2 == 0:
+        cuts[key] = rng.permutation(n)
+    return np.sort(cuts[key][(r % 2) * (n // 2): (r % 2 + 1) * (n // 2)])
 
 
 #: fewest replicates (2 per cut) of scheme "split": 5 cuts, a variance with 5 degrees of freedom
@@ -467,7 +475,7 @@ def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc:
 
 
 __all__ = ["METHODS", "BOUNDS", "SCHEMES", "QUANTILE", "replicates", "centered_interval", "resampled_interval",
-           "split_variance", "split_interval", "split_replicates", "MIN_SPLIT_REPS",
+           "split_variance", "split_interval", "split_replicates", "split_half", "MIN_SPLIT_REPS",
            "two_size_variance", "two_size_scale",
            "bootstrap_interval", "kid_jackknife_variance", "kid_interval", "difference_test", "sd_from_interval",
            "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]

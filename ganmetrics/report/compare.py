@@ -38,8 +38,8 @@ from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
-from ..metrics.bootstrap import (BOUNDS, centered_interval, difference_test, kid_interval, split_interval,
-                                 split_replicates, two_size_scale)
+from ..metrics.bootstrap import (BOUNDS, centered_interval, difference_test, kid_interval, split_half,
+                                 split_interval, split_replicates, two_size_scale)
 from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
 
@@ -289,14 +289,10 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
     out = {s.name: np.empty((len(entries), n_boot)) for s in specs}
     rng = np.random.default_rng(seed)
 
-    cut: dict[int, np.ndarray] = {}
+    cuts: dict = {}
 
     def sub(n, key, r):
-        if not split:
-            return np.sort(rng.permutation(n)[: n // part])
-        if r % 2 == 0:
-            cut[key] = rng.permutation(n)
-        return np.sort(cut[key][(r % 2) * (n // 2): (r % 2 + 1) * (n // 2)])
+        return split_half(rng, cuts, key, n, r) if split else np.sort(rng.permutation(n)[: n // part])
 
     undefined: dict[str, str] = {}
     with warnings.catch_warnings():
