@@ -18,7 +18,7 @@ Methods compared:
 * ``..., linear quantiles (old)``: the same replicates with numpy's default quantile estimator
   (type 7) instead of the library's type 9 (``bootstrap.QUANTILE``); free, so always shown;
 * ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
-  (the library's choice, ``ganmetrics.metrics.bootstrap.METHODS``);
+  (an option of the library, ``scheme="two-size"``; no metric uses it by default);
 * ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance;
 * ``split`` (P/R/D/C, the library's): halves in complementary pairs, normal interval with the
   variance at N/2 (``bootstrap.split_variance``); the ``half`` rows beside it are the method
@@ -26,7 +26,9 @@ Methods compared:
 
 The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
 interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level of the time
-("gate"); ``compare``'s paired test at the same level ("compare paired") likewise.
+("gate"); ``compare``'s paired test at the same level ("compare paired") likewise. ``gate`` checks
+FID; ``gate-prdc`` checks precision, recall, density and coverage (worse = lower), with their split
+intervals and ``compare``'s paired split test (``prdc_alarms``).
 
     python benchmarks/bench_coverage.py --dims 64 --ns 500 2000 --reps 200
     python benchmarks/bench_coverage.py --dims 64 --ns 10000 --metrics fid kid is gate --reps 200
@@ -36,6 +38,7 @@ interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -90,6 +93,9 @@ def estimates(real, fake, w, args):
         out[m], out["_" + m] = est.value, est
     if "fid" in args.metrics or "gate" in args.metrics:
         out["fid"] = B._fid_features(real, fake)
+    if "gate-prdc" in args.metrics and "prdc" not in args.metrics:
+        ind = prdc_resampler(real, fake, 3, 5)(np.arange(len(real)), np.arange(len(fake)))
+        out.update({m: float(ind[m].mean()) for m in PRDC})
     if "is" in args.metrics:
         out["is"] = inception_score(3 * fake @ w, 10)[0]
     if "kid" in args.metrics:
@@ -249,6 +255,50 @@ def gate_alarm(real, fake, w, est, args, seed, rng):
     return alarms
 
 
+def prdc_alarms(real, fake, est, args, seed, rng):
+    """Do the P/R/D/C checks fail when current and baseline share a distribution? A second fake set
+    from the same distribution is the baseline. ``compare paired split``: ``compare``'s test, the
+    reference and both fake sets cut together into complementary halves (``bootstrap.split_half``),
+    the difference's t interval (``difference_test(split=True)``) excluding 0. ``gate``: the regression
+    check (``max_increase = 0``, worse = lower) on each run's own split interval, spreads combined in
+    quadrature (independent runs)."""
+    fake2 = draw(rng, len(fake), fake.shape[1], args.shift)
+    n_rep = B.split_replicates(args.prdc_n_rep)
+    f1 = est.get("_resample") or prdc_resampler(real, fake, 3, 5)
+    f2 = prdc_resampler(real, fake2, 3, 5)
+    every = np.arange(len(real)), np.arange(len(fake))
+    base = {m: float(v.mean()) for m, v in f2(*every).items()}
+    cut_rng, cuts = np.random.default_rng(seed), {}
+    diff = {m: [] for m in PRDC}
+    own = {m: [] for m in PRDC}        # the baseline's own split replicates, for its gate interval
+    for r in range(n_rep):
+        ia = B.split_half(cut_rng, cuts, "real", len(real), r)
+        v1 = f1(ia, B.split_half(cut_rng, cuts, "fake", len(fake), r))
+        v2 = f2(ia, B.split_half(cut_rng, cuts, "fake2", len(fake2), r))
+        for m in PRDC:
+            diff[m].append(float(v1[m].mean() - v2[m].mean()))
+            own[m].append(float(v2[m].mean()))
+    cur_split = {m: [] for m in PRDC}
+
+    def stat(ia, ib):
+        for m, v in f1(ia, ib).items():
+            cur_split[m].append(float(v.mean()))
+        return 0.0
+    B.replicates(stat, [len(real), len(fake)], n_rep, seed + 7, "split")
+    alarms = {}
+    for lv in LEVELS:
+        for m in PRDC:
+            (lo, hi), _ = B.difference_test(est[m] - base[m], lv, diff_replicates=np.array(diff[m]), split=True)
+            alarms[(f"compare paired split, {m}", lv)] = lo > 0 or hi < 0
+            cur = Result(m, est[m], {"a": len(real), "b": len(fake)}, None,
+                         B.split_interval(est[m], np.array(cur_split[m]), lv, bounds(m)), {"ci": lv})
+            base_iv = B.split_interval(base[m], np.array(own[m]), lv, bounds(m))
+            baseline = {m: base[m], f"{m}_ci_low": base_iv[0], f"{m}_ci_high": base_iv[1], "ci": lv}
+            config = {"inputs": {"ci": lv}, "regression": [{"metric": m, "max_increase": 0.0}]}
+            alarms[(f"gate, {m}", lv)] = not run_checks(config, [cur], baseline)[0].passed
+    return alarms
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dims", type=int, nargs="+", default=[64])
@@ -259,8 +309,9 @@ def main() -> None:
                         "repetitions' own estimates (no extra draws)")
     p.add_argument("--n-rep", type=int, default=100, help="resampling replicates per interval")
     p.add_argument("--metrics", nargs="+", default=["fid", "is", "kid", "prdc", "gate"],
-                   help="among fid, is, kid, prdc, cmmd, gate, fid_inf, is_inf (the last two: 15 metrics per "
-                        "replicate; cmmd on the features scaled to unit norm, as CLIP embeddings are)")
+                   help="among fid, is, kid, prdc, cmmd, gate, gate-prdc, fid_inf, is_inf (fid_inf, is_inf: 15 "
+                        "metrics per replicate; cmmd on the features scaled to unit norm, as CLIP embeddings are; "
+                        "gate: false alarms of the FID gate and compare; gate-prdc: the same for P/R/D/C)")
     p.add_argument("--prdc-n-rep", type=int, default=DEFAULTS.n_boot,
                    help="replicates per P/R/D/C interval (each is a k-NN pass); default: the library's n_boot. "
                         "Fewer narrow the pivotal quantiles (40 measured D/C 4-5 points short at 95%%, 100 within 2)")
@@ -295,9 +346,10 @@ def main() -> None:
     if args.pool:
         records = read_records(args.pool, ("d", "n", "shift", "est", "iv"))
         print(f"pooled: {len(records)} repetitions from {', '.join(args.pool)}; E from the repetitions\n{header}")
-        for d, n in sorted({(r["d"], r["n"]) for r in records}):
-            rows = [r for r in records if (r["d"], r["n"]) == (d, n)]
-            tr = {"kid": (exact_kid(d, rows[0]["shift"]), 0.0, None)} if args.kid_truth == "exact" else {}
+        for d, n, shift in sorted({(r["d"], r["n"], r["shift"]) for r in records}):
+            rows = [r for r in records if (r["d"], r["n"], r["shift"]) == (d, n, shift)]
+            print(f"<!-- d={d} N={n} shift={shift}: {len(rows)} repetitions -->")
+            tr = {"kid": (exact_kid(d, shift), 0.0, None)} if args.kid_truth == "exact" else {}
             table(d, n, tr, rows)
         return
     torch.set_num_threads(1)
@@ -326,6 +378,9 @@ def main() -> None:
                 if "gate" in args.metrics:
                     rec["alarms"] = {f"{name}|{lv}": bool(v)
                                      for (name, lv), v in gate_alarm(real, fake, w, est, args, r, rng).items()}
+                if "gate-prdc" in args.metrics:
+                    rec["alarms"].update({f"{name}|{lv}": bool(v)
+                                          for (name, lv), v in prdc_alarms(real, fake, est, args, r, rng).items()})
                 records.append(rec)
                 if args.save:
                     with open(args.save, "a") as f:
@@ -339,13 +394,14 @@ def main() -> None:
 
 
 def read_records(files, keys) -> list[dict]:
-    """The JSON lines of ``--save`` runs; a missing, unreadable or foreign file stops the script
-    with one line naming it and the line."""
+    """The JSON lines of ``--save`` runs (``.gz``: gzip-compressed, as the committed runs under
+    benchmarks/results/ are); a missing, unreadable or foreign file stops the script with one line
+    naming it and the line."""
     records = []
     for name in files:
         i = 0
         try:
-            with open(name) as f:
+            with (gzip.open(name, "rt") if str(name).endswith(".gz") else open(name)) as f:
                 for i, line in enumerate(f, 1):
                     if not line.strip():
                         continue
@@ -353,9 +409,9 @@ def read_records(files, keys) -> list[dict]:
                     if not isinstance(rec, dict) or any(k not in rec for k in keys):
                         raise ValueError(f"not a saved repetition (needs {', '.join(keys)})")
                     records.append(rec)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, EOFError) as err:
             where = f"line {i}: " if i else ""
-            sys.exit(f"--pool {name}: {where}{err}")
+            sys.exit(f"--pool {name}: {where}{err or type(err).__name__}")
     return records
 
 

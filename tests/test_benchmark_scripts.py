@@ -62,6 +62,48 @@ def test_bench_coverage_runs_pool(tmp_path):
         assert re.search(rf"\| 8 \| 80 \| {metric} \| split \| [\d.]+ \(± ", pooled), pooled
 
 
+def test_bench_coverage_pools_gzipped_runs_like_plain_ones(tmp_path):
+    """The committed runs under benchmarks/results/ are gzip-compressed JSON lines."""
+    import gzip
+    saved = tmp_path / "runs.jsonl"
+    run("bench_coverage.py", "--dims", "8", "--ns", "60", "--reps", "3", "--truth-reps", "0", "--metrics", "fid",
+        "--library-only", "--n-rep", "6", "--save", str(saved))
+    with gzip.open(tmp_path / "runs.jsonl.gz", "wt") as f:
+        f.write(saved.read_text())
+    plain = run("bench_coverage.py", "--pool", str(saved))
+    assert "| 8 | 60 | fid | half |" in plain
+    assert run("bench_coverage.py", "--pool", str(tmp_path / "runs.jsonl.gz")).replace(".jsonl.gz", ".jsonl") == plain
+    (tmp_path / "cut.jsonl.gz").write_bytes((tmp_path / "runs.jsonl.gz").read_bytes()[:40])
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_coverage.py"), "--pool",
+                          str(tmp_path / "cut.jsonl.gz")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith(f"--pool {tmp_path / 'cut.jsonl.gz'}"), out.stderr
+
+
+def test_bench_coverage_prdc_alarms_fire_on_a_worse_model_and_are_tabled(tmp_path):
+    """prdc_alarms (compare's paired split test and the gate, per P/R/D/C metric): a current set far
+    from the baseline's distribution alarms on precision at both levels; a run with gate-prdc
+    tables both kinds of false alarm for all four metrics."""
+    import argparse
+    import numpy as np
+    bench = _bench_coverage_module()
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((300, 8))
+    worse = 2.0 + 3.0 * rng.standard_normal((300, 8))          # far outside the real manifold
+    args = argparse.Namespace(shift=0.1, prdc_n_rep=10)
+    est = {m: float(v.mean()) for m, v in
+           bench.prdc_resampler(real, worse, 3, 5)(np.arange(300), np.arange(300)).items()}
+    alarms = bench.prdc_alarms(real, worse, est, args, 0, rng)
+    assert set(alarms) == {(f"{kind}, {m}", lv) for kind in ("compare paired split", "gate")
+                           for m in bench.PRDC for lv in bench.LEVELS}
+    assert all(alarms[(f"{kind}, precision", lv)] for kind in ("compare paired split", "gate") for lv in bench.LEVELS)
+    out = run("bench_coverage.py", "--dims", "8", "--ns", "80", "--reps", "3", "--truth-reps", "0", "--metrics",
+              "gate-prdc", "--library-only", "--prdc-n-rep", "10")
+    for kind in ("compare paired split", "gate"):
+        for m in ("precision", "recall", "density", "coverage"):
+            assert re.search(rf"\| false alarm, {kind}, {m} \| level 95% \| - \| - \| [\d.]+% \(allowed 5%\)", out), out
+
+
 def test_bench_coverage_shift_makes_prdc_measurable_at_high_d():
     """At d = 2048 the default pair leaves no fake sample in any real ball; the scaled shift does not."""
     common = ["--dims", "2048", "--ns", "60", "--reps", "2", "--truth-reps", "3", "--metrics", "prdc",
