@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from .._version import __version__
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..evaluation import check_replicates, estimates, evaluate_space, make_runner
+from ..evaluation import check_replicates, estimates, evaluate_space, make_runner, progress_enabled
 from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
@@ -225,14 +227,15 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
         cut = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
+        bar = progress_enabled(runner)
         replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in cut], params, n_boot, seed,
-                                       runner.device)
+                                       runner.device, progress=bar)
         if cut:
             replicates.update(_paired_bootstrap(ref, entries, cut, params, split_replicates(n_boot), seed,
-                                                runner.device, split=True))
+                                                runner.device, split=True, progress=bar))
         two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
-        quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4) \
-            if two_size else {}
+        quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4,
+                                     progress=bar) if two_size else {}
     for m in wanted:
         lower = registry.lower_is_better(m)
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
@@ -278,11 +281,12 @@ def ref_n(ref) -> int:
 
 
 def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: int = 2,
-                      split: bool = False) -> dict[str, np.ndarray]:
+                      split: bool = False, progress: bool = False) -> dict[str, np.ndarray]:
     """inputs x n_boot subsampling replicates of every metric (1/``part`` of each set, drawn without
     replacement), each on one shared reference subsample (through each metric's
     ``Estimate.replicate``; see ``metrics/registry.py``). ``split``: halves in complementary pairs,
-    replicate 2j + 1 on the rows replicate 2j left out, in every set (``bootstrap.split_variance``)."""
+    replicate 2j + 1 on the rows replicate 2j left out, in every set (``bootstrap.split_variance``).
+    ``progress``: a bar on stderr over the replicates."""
     stats_ref = isinstance(ref, GaussianStats)
     ctx = registry.Context(device=device, intervals=True)
     ests = [estimates(specs, ref, e.features, params, ctx) for e in entries]
@@ -297,7 +301,9 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
     undefined: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the KID subset-size cap warns once per replicate otherwise
-        for r in range(n_boot):
+        bar = tqdm(range(n_boot), desc=f"paired replicates of {', '.join(s.name for s in specs)}", unit="replicate",
+                   file=sys.stderr, disable=not progress or not specs, leave=False, dynamic_ncols=True)
+        for r in bar:
             ia = None if stats_ref else sub(len(ref), -1, r)
             for k, e in enumerate(entries):
                 ib = sub(len(e.features), k, r)
