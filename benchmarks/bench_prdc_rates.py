@@ -1,5 +1,5 @@
 """How fast the spread of precision/recall/density/coverage falls with N, and what that does to
-their intervals (docs/metrics.md, "Measured coverage": why P/R/D/C use complementary halves).
+their intervals (docs/coverage.md: why P/R/D/C use complementary halves).
 
 Each draw takes real ~ N(0, I_d), fake ~ N(shift·1, (1 + shift)² I_d) (bench_coverage.py's pair),
 computes the four metrics at N, and cuts both samples ``--cuts`` times at random into 2, 4 and 8

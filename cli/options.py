@@ -231,7 +231,7 @@ ci_options = [
                       "sample sizes; it contains the estimate (resampling: --n-boot times the metric on half "
                       "the rows, P/R/D/C on both halves of --n-boot/2 random cuts, IS on all rows drawn with "
                       "replacement, FID_inf/IS_inf 15 metrics each time; KID: closed form). Against a statistics "
-                      "file only the evaluated set is resampled. Measured coverage: docs/metrics.md (P/R/D/C "
+                      "file only the evaluated set is resampled. Measured coverage: docs/coverage.md (P/R/D/C "
                       "conservative)."),
     click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
                  help="Resampling replicates for --ci (precision/recall/density/coverage: at least 10, "

@@ -181,3 +181,23 @@ def test_pool_names_a_bad_file_in_one_line(tmp_path):
             assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
             assert out.stderr.strip().startswith(f"--pool {tmp_path / name}: ") and says in out.stderr
             assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_committed_coverage_runs_are_the_tables_of_the_docs():
+    """docs/coverage.md quotes the pooled tables of the raw runs committed under
+    benchmarks/results/coverage/ (one table per setting, its seeds pooled): every row `--pool`
+    prints from them is in the page, so the page cannot drift from its data."""
+    from collections import defaultdict
+    files = sorted((ROOT / "benchmarks" / "results" / "coverage").glob("*.jsonl.gz"))
+    assert files, "no committed runs"
+    settings = defaultdict(list)
+    for f in files:
+        settings[re.sub(r"-seed\d+\.jsonl\.gz$", "", f.name)].append(str(f))
+    page = (ROOT / "docs" / "coverage.md").read_text()
+    for name, group in settings.items():
+        out = run("bench_coverage.py", "--pool", *group, "--kid-truth", "exact")
+        rows = [r for r in out.splitlines() if r.startswith("| ") and not r.startswith("| d |")
+                and "linear quantiles (old)" not in r]
+        assert rows, (name, out)
+        missing = [r for r in rows if r not in page]
+        assert not missing, f"{name}: rows of its --pool output not in docs/coverage.md:\n" + "\n".join(missing)

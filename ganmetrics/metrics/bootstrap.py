@@ -47,7 +47,7 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   the k-NN metrics' variance falls more slowly (recall and coverage about 1.6x per doubling of N)
   and half-sampling intervals ran short on 2048-d features (a 95% interval covered 85-96%).
   Extrapolating the rate measured between N/4 and N/2 got the width right on average but its
-  noise left the intervals 1-4 points short (docs/metrics.md, "Measured coverage"), so the
+  noise left the intervals 1-4 points short (docs/coverage.md), so the
   variance at N/2 is used as it is: never short where the variance does not grow with N.
 
 KID has a closed form instead (``kid_interval``): the two-sample jackknife variance of the
@@ -55,7 +55,7 @@ full-sample MMD²_u U-statistic (Arvesen, Ann. Math. Statist. 1969), computed fr
 sums in one pass, plus the Monte-Carlo variance of averaging ``subsets`` subsets.
 
 Which scheme each metric uses (``METHODS``) was chosen by measured coverage:
-``benchmarks/bench_coverage.py``, table in docs/metrics.md.
+``benchmarks/bench_coverage.py``, tables in docs/coverage.md.
 
 Differences (``difference_test``)
 ---------------------------------
