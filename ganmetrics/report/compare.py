@@ -227,15 +227,15 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
         cut = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
-        bar = progress_enabled(runner)
+        show = progress_enabled(runner)
         replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in cut], params, n_boot, seed,
-                                       runner.device, progress=bar)
+                                       runner.device, progress=show)
         if cut:
             replicates.update(_paired_bootstrap(ref, entries, cut, params, split_replicates(n_boot), seed,
-                                                runner.device, split=True, progress=bar))
+                                                runner.device, split=True, progress=show))
         two_size = [s for s in specs if s.interval == "two-size"]  # only they need the quarter-samples
         quarters = _paired_bootstrap(ref, entries, two_size, params, n_boot, seed + 1, runner.device, part=4,
-                                     progress=bar) if two_size else {}
+                                     progress=show) if two_size else {}
     for m in wanted:
         lower = registry.lower_is_better(m)
         table[f"{m}_rank"] = table[m].rank(method="min", ascending=lower).astype(int)
