@@ -20,9 +20,11 @@ Methods compared:
 * ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
   (an option of the library, ``scheme="two-size"``; no metric uses it by default);
 * ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance;
-* ``split`` (P/R/D/C, the library's): halves in complementary pairs, normal interval with the
-  variance at N/2 (``bootstrap.split_variance``); the ``half`` rows beside it are the method
-  it replaced, on their own half-samples.
+* ``split`` (P/R/D/C, the library's): cuts into two halves and four quarters, the variance
+  extrapolated from N/4 and N/2 to N, Student's t (``bootstrap.split_variance_at_n``);
+  ``split at N/2 (before)``: the same replicates' halves only, the variance at N/2 taken as the
+  variance at N (the library's method until 2026-12-01, never short but 1.3-1.6x too wide); the
+  ``half`` rows beside them are half-sampling, the method before that, on their own half-samples.
 
 The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
 interval); ``run_checks`` with ``max_increase = 0`` must fail at most 1 - level of the time
@@ -64,6 +66,7 @@ from ganmetrics.result import Result
 LEVELS = (0.90, 0.95)
 POPULATION = "fid_inf vs population FID (0.02 d)"
 PRDC = B.PRDC
+BEFORE_SPLIT = "split at N/2 (before)"
 
 
 def bounds(metric):
@@ -211,18 +214,27 @@ def intervals(real, fake, w, est, args, seed):
                 return 0.0
             B.replicates(stat, [len(real), len(fake)], args.prdc_n_rep, seed, scheme)
             return {m: np.array(v) for m, v in reps.items()}
-        split = prdc_reps(B.METHODS["precision"], seed)     # the library's: complementary halves
+        split = prdc_reps(B.METHODS["precision"], seed)     # the library's: cuts into halves and quarters
         half = prdc_reps("half", seed)                      # half-sampling, the method before
         quarter = None if lib else prdc_reps("quarter", seed + 1)
         rng = np.random.default_rng(seed)
         for m in PRDC:
             out[(m, "split")] = {lv: B.split_interval(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
+            out[(m, BEFORE_SPLIT)] = {lv: split_at_half(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
             add(m, half[m], None if lib else quarter[m])
             if lib:
                 continue
             per = est["_ind"][m]
             percentile(m, np.array([per[rng.integers(0, len(per), len(per))].mean() for _ in range(args.prdc_n_rep)]))
     return out
+
+
+def split_at_half(estimate, reps, level, bounds):
+    """The split interval before 2026-12-01: the variance at N/2 used as the variance at N, Student's
+    t with one degree of freedom per cut (the halves of the same replicates; the quarters unused)."""
+    cuts = len(reps) // B.SPLIT_PIECES
+    half = B._t(level, cuts) * np.sqrt(B.split_variance(reps))
+    return max(estimate - half, min(bounds[0], estimate)), min(estimate + half, max(bounds[1], estimate))
 
 
 def gate_alarm(real, fake, w, est, args, seed, rng):
@@ -258,7 +270,7 @@ def gate_alarm(real, fake, w, est, args, seed, rng):
 def prdc_alarms(real, fake, est, args, seed, rng):
     """Do the P/R/D/C checks fail when current and baseline share a distribution? A second fake set
     from the same distribution is the baseline. ``compare paired split``: ``compare``'s test, the
-    reference and both fake sets cut together into complementary halves (``bootstrap.split_half``),
+    reference and both fake sets cut together into halves and quarters (``bootstrap.split_piece``),
     the difference's t interval (``difference_test(split=True)``) excluding 0. ``gate``: the regression
     check (``max_increase = 0``, worse = lower) on each run's own split interval, spreads combined in
     quadrature (independent runs)."""
@@ -272,9 +284,9 @@ def prdc_alarms(real, fake, est, args, seed, rng):
     diff = {m: [] for m in PRDC}
     own = {m: [] for m in PRDC}        # the baseline's own split replicates, for its gate interval
     for r in range(n_rep):
-        ia = B.split_half(cut_rng, cuts, "real", len(real), r)
-        v1 = f1(ia, B.split_half(cut_rng, cuts, "fake", len(fake), r))
-        v2 = f2(ia, B.split_half(cut_rng, cuts, "fake2", len(fake2), r))
+        ia = B.split_piece(cut_rng, cuts, "real", len(real), r)
+        v1 = f1(ia, B.split_piece(cut_rng, cuts, "fake", len(fake), r))
+        v2 = f2(ia, B.split_piece(cut_rng, cuts, "fake2", len(fake2), r))
         for m in PRDC:
             diff[m].append(float(v1[m].mean() - v2[m].mean()))
             own[m].append(float(v2[m].mean()))
@@ -284,7 +296,7 @@ def prdc_alarms(real, fake, est, args, seed, rng):
         for m, v in f1(ia, ib).items():
             cur_split[m].append(float(v.mean()))
         return 0.0
-    B.replicates(stat, [len(real), len(fake)], n_rep, seed + 7, "split")
+    B.replicates(stat, [len(real), len(fake)], args.prdc_n_rep, seed + 7, "split")
     alarms = {}
     for lv in LEVELS:
         for m in PRDC:
@@ -323,7 +335,8 @@ def main() -> None:
                         "every N; the sd in the width column then comes from the repetitions)")
     p.add_argument("--with-bootstrap", action="store_true", help="also the bootstrap schemes (slower)")
     p.add_argument("--library-only", action="store_true", help="only the methods the library uses "
-                   "(METHODS: FID half-sampling, P/R/D/C split halves (and half-sampling, the method before), IS "
+                   "(METHODS: FID half-sampling, P/R/D/C split halves and quarters (and the methods before: the "
+                   "variance at N/2 from the same replicates, half-sampling), IS "
                    "pivotal bootstrap, KID closed form, compare paired half): no quarter-samples or other old "
                    "schemes, about half the cost")
     p.add_argument("--shift", type=float, default=0.1,

@@ -27,7 +27,7 @@ from .errors import IncompatibleStatsError, InputError, display_name
 from .features.runner import FeatureRunner, FeatureSet, extract_features
 from .inputs.sources import ImageSource
 from .metrics import registry
-from .metrics.bootstrap import BOUNDS, METHODS, kid_interval, resampled_interval, split_replicates
+from .metrics.bootstrap import BOUNDS, METHODS, SPLIT_PIECES, kid_interval, resampled_interval, split_replicates
 from .result import Result
 from .metrics._checks import warn_if_duplicate_dominated
 from .refs import load_stats
@@ -320,7 +320,7 @@ def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed
         sizes.append(len(x))
     scheme = spec.interval if spec.interval in ("two-size", "half", "split", "bootstrap") else \
         METHODS.get(spec.name, "half")
-    total = {"two-size": 2 * n_boot, "split": n_boot + n_boot % 2}.get(scheme, n_boot)
+    total = {"two-size": 2 * n_boot, "split": SPLIT_PIECES * ((n_boot + 1) // 2)}.get(scheme, n_boot)
     bar = tqdm(total=total, desc=f"{spec.name} {ci:.0%} interval", unit="replicate", file=sys.stderr,
                disable=not progress, leave=False, dynamic_ncols=True)
 
@@ -333,7 +333,8 @@ def interval_of(est: registry.Estimate, spec, a, b, ci: float, n_boot: int, seed
             return resampled_interval(counted, sizes, est.value, n_boot, ci, seed, scheme,
                                       BOUNDS.get(spec.name, (-float("inf"), float("inf"))))[0]
     except InputError as err:  # e.g. half-samples smaller than k + 1 for the k-NN metrics
-        rows = " and ".join(str(n // 2 if scheme != "bootstrap" else n) for n in sizes)
+        part = {"bootstrap": 1, "split": 4}.get(scheme, 2)   # split: its quarters are the smallest
+        rows = " and ".join(str(n // part) for n in sizes)
         warnings.warn(f"{spec.name}: no interval at this sample size (its resamples of {rows} rows are too small: "
                       f"{err})")
         return None

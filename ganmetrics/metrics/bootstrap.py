@@ -37,18 +37,20 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   σ²/m · (N - m)/N, which at m = N/2 is σ²/N = Var(θ̂_N): no rescaling, no duplicated row.
 * ``"bootstrap"`` (IS): n rows with replacement per sample (Efron 1979), pivotal around the
   estimate. For IS half-sampling measured a spread 0.68x the true one, the bootstrap 0.92x.
-* ``"split"`` (P/R/D/C): each sample cut into two disjoint halves at random; the metric on the
-  two halves gives two *independent* draws of θ̂_{N/2} (the rows are i.i.d.), so
-  (θ̂_S - θ̂_S')² / 2, averaged over random cuts, is unbiased for Var(θ̂_{N/2}) whatever the
-  statistic (``split_variance``). The interval is θ̂ ± t·sqrt(Var(θ̂_{N/2})) (``split_interval``,
-  Student's t with as many degrees of freedom as cuts): exact where the spread no longer falls
-  with N, conservative elsewhere (sqrt(2) too wide where it falls like 1/sqrt(N), more where it
-  falls faster). Half-sampling's spread matches the variance at N for a statistic like a mean;
-  the k-NN metrics' variance falls more slowly (recall and coverage about 1.6x per doubling of N)
-  and half-sampling intervals ran short on 2048-d features (a 95% interval covered 85-96%).
-  Extrapolating the rate measured between N/4 and N/2 got the width right on average but its
-  noise left the intervals 1-4 points short (docs/coverage.md), so the
-  variance at N/2 is used as it is: never short where the variance does not grow with N.
+* ``"split"`` (P/R/D/C): each sample cut at random into two disjoint halves and four disjoint
+  quarters. The metric on the two halves gives two *independent* draws of θ̂_{N/2} (the rows are
+  i.i.d.), so (θ̂_S - θ̂_S')² / 2, averaged over cuts, is unbiased for Var(θ̂_{N/2}) whatever the
+  statistic (``split_variance``); the quarters' sample variance likewise for Var(θ̂_{N/4}). The
+  variance at N is extrapolated one doubling further at the measured rate,
+  V(N) = V(N/2) / r with r = V(N/4) / V(N/2) clipped to [1, 2] (``split_variance_at_n``), and
+  the interval is θ̂ ± t·sqrt(V(N)) with Student's t on the extrapolation's own degrees of freedom
+  (a jackknife over cuts; ``split_interval``). Why: the k-NN metrics' variance falls more slowly
+  than a mean's (r about 1.6-2 per doubling, differing by metric and dimension), so
+  half-sampling (which assumes 1/N) ran short on 2048-d features (a 95% interval covered
+  85-96%), and the variance at N/2 used as it is, the method before, was never short but
+  1.3-1.6 times too wide (97-100% at 95%). Halves and quarters share their cuts, so the noise of
+  r partly cancels; the clip keeps it from extrapolating growth or a faster fall than 1/N.
+  Measured in docs/coverage.md.
 
 KID has a closed form instead (``kid_interval``): the two-sample jackknife variance of the
 full-sample MMD²_u U-statistic (Arvesen, Ann. Math. Statist. 1969), computed from kernel row
@@ -104,9 +106,10 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
 
     ``scheme="half"``: ``sizes[k] // 2`` distinct indices per sample (half-sampling);
     ``scheme="quarter"``: ``sizes[k] // 4`` distinct indices; ``scheme="bootstrap"``: ``sizes[k]`` indices with
-    replacement; ``scheme="split"``: half-samples in complementary pairs, replicates 2j and 2j + 1 on
-    two disjoint halves of every sample (``split_variance``), ``n_rep`` rounded up to an even number
-    and at least ``MIN_SPLIT_REPS``. Index arrays (sorted), not copies, are
+    replacement; ``scheme="split"``: one cut per two half-samples asked, ``SPLIT_PIECES``
+    replicates per cut, two disjoint halves and four disjoint quarters of every sample
+    (``split_piece``, ``split_replicates``: 300 for ``n_rep = 100``, which must be at least
+    ``MIN_SPLIT_REPS``). Index arrays (sorted), not copies, are
     passed so that a statistic can recognise repeated rows (KID does). Errors: InputError for an
     unknown scheme, ``n_rep < 2``, or a sample too small to halve.
     """
@@ -124,60 +127,113 @@ def replicates(statistic: Callable[..., float], sizes: Sequence[int], n_rep: int
 
     def draw(k, n, r):
         if scheme == "split":
-            return split_half(rng, cuts, k, n, r)
+            return split_piece(rng, cuts, k, n, r)
         return np.sort(rng.permutation(n)[: n // part]) if part else rng.integers(0, n, n)
 
     return np.array([statistic(*(draw(k, n, r) for k, n in enumerate(sizes))) for r in range(n_rep)],
                     dtype=np.float64)
 
 
-def split_half(rng: np.random.Generator, cuts: dict, key, n: int, r: int) -> np.ndarray:
-    """Sorted indices of replicate ``r`` of scheme "split" for the sample ``key`` of ``n`` rows:
-    an even ``r`` draws a fresh permutation into ``cuts[key]`` and takes its first n // 2 rows, an
-    odd ``r`` the next n // 2 (the rows ``r - 1`` left out). ``replicates`` and ``compare``'s paired
-    replicates both draw through it, so ``split_variance``'s pairing holds for both."""
-    if r % 2 == 0:
+#: replicates per cut of scheme "split": two complementary halves, then four disjoint quarters
+SPLIT_PIECES = 6
+
+
+def split_piece(rng: np.random.Generator, cuts: dict, key, n: int, r: int) -> np.ndarray:
+    """Sorted indices of replicate ``r`` of scheme "split" for the sample ``key`` of ``n`` rows.
+
+    Replicates come in blocks of ``SPLIT_PIECES`` per cut: the first of a block draws a fresh
+    permutation p into ``cuts[key]``; pieces 0 and 1 are its halves p[:h], p[h:2h] (h = n // 2),
+    pieces 2-5 its quarters p[iq:(i+1)q] (q = n // 4), disjoint from each other. ``replicates`` and
+    ``compare``'s paired replicates both draw through it, so the blocks line up for
+    ``split_variance_at_n``."""
+    j = r % SPLIT_PIECES
+    if j == 0:
         cuts[key] = rng.permutation(n)
-    return np.sort(cuts[key][(r % 2) * (n // 2): (r % 2 + 1) * (n // 2)])
+    size, i = (n // 2, j) if j < 2 else (n // 4, j - 2)
+    return np.sort(cuts[key][i * size: (i + 1) * size])
 
 
-#: fewest replicates (2 per cut) of scheme "split": 5 cuts, a variance with 5 degrees of freedom
+#: fewest half-samples asked of scheme "split": 5 cuts
 MIN_SPLIT_REPS = 10
 
 
 def split_replicates(n_rep: int) -> int:
-    """The replicates scheme "split" draws for ``n_rep`` asked: rounded up to an even number (two
-    halves per cut). Errors: InputError below ``MIN_SPLIT_REPS`` (with 1-4 cuts the variance has
-    1-4 degrees of freedom, and discrete metrics tie between halves: zero-width intervals)."""
+    """The replicates scheme "split" draws for ``n_rep`` half-samples asked: one cut per two (rounded
+    up), ``SPLIT_PIECES`` replicates per cut (2 halves, 4 quarters): 300 for the default 100.
+    Errors: InputError below ``MIN_SPLIT_REPS`` (with 1-4 cuts the variance has 1-4 degrees of
+    freedom, and discrete metrics tie between halves: zero-width intervals)."""
     if n_rep < MIN_SPLIT_REPS:
         raise InputError(f"--n-boot {n_rep}: intervals of precision, recall, density and coverage need at least "
-                         f"{MIN_SPLIT_REPS} replicates ({MIN_SPLIT_REPS // 2} cuts into two halves; default "
-                         "100)")
-    return n_rep + n_rep % 2
+                         f"{MIN_SPLIT_REPS} replicates ({MIN_SPLIT_REPS // 2} cuts into halves and quarters; "
+                         "default 100)")
+    return SPLIT_PIECES * ((n_rep + 1) // 2)
+
+
+def _pieces(reps) -> tuple[np.ndarray, np.ndarray]:
+    """(halves C x 2, quarters C x 4) of the complete cuts of ``scheme="split"`` replicates whose six
+    values are all finite. Errors: InputError when no cut is left."""
+    reps = np.asarray(reps, np.float64)
+    blocks = reps[: len(reps) // SPLIT_PIECES * SPLIT_PIECES].reshape(-1, SPLIT_PIECES)
+    blocks = blocks[np.isfinite(blocks).all(1)]
+    if not len(blocks):
+        raise InputError("the split interval needs at least one cut (two halves and four quarters) of finite values")
+    return blocks[:, :2], blocks[:, 2:]
 
 
 def split_variance(reps: np.ndarray) -> float:
-    """Var(θ̂_{N/2}) from ``scheme="split"`` replicates: mean over the complementary pairs
-    (replicates 2j, 2j + 1; a last unpaired one is ignored) of (θ̂_S - θ̂_S')² / 2.
+    """Var(θ̂_{N/2}) from ``scheme="split"`` replicates: the mean over cuts of (θ̂_S - θ̂_S')² / 2,
+    S and S' the cut's two halves.
 
     Unbiased for any statistic of i.i.d. rows: S and S' are disjoint, so the two values are
-    independent draws of θ̂ at N/2 rows. Pairs with a non-finite value are dropped. Errors:
-    InputError without a finite pair."""
-    reps = np.asarray(reps, np.float64)
-    a, b = reps[0:len(reps) - 1:2], reps[1::2]
-    keep = np.isfinite(a) & np.isfinite(b)
-    if not keep.any():
-        raise InputError("the split interval needs at least one pair of finite half-sample values")
-    return float(np.mean((a[keep] - b[keep]) ** 2) / 2)
+    independent draws of θ̂ at N/2 rows. Cuts with a non-finite value are dropped. Errors:
+    InputError without a finite cut."""
+    halves, _ = _pieces(reps)
+    return float(np.mean((halves[:, 0] - halves[:, 1]) ** 2) / 2)
 
 
-def _pairs(reps) -> int:
-    """Complementary pairs with both values finite (the degrees of freedom of ``split_variance``)."""
-    reps = np.asarray(reps, np.float64)
-    return int((np.isfinite(reps[0:len(reps) - 1:2]) & np.isfinite(reps[1::2])).sum())
+#: the variance ratio V(N/4) / V(N/2) is clipped to this range before the extrapolation to N:
+#: at least 1 (a variance that grows with N is not extrapolated; V(N/2) is used as it is), at
+#: most 2 (no faster fall than a mean's 1/N, however the quarters came out)
+SPLIT_RATE_RANGE = (1.0, 2.0)
 
 
-def _t(level: float, df: int) -> float:
+def _extrapolated(v_half: np.ndarray, v_quarter: np.ndarray) -> np.ndarray:
+    lo, hi = SPLIT_RATE_RANGE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.clip(np.where(v_half > 0, v_quarter / np.where(v_half > 0, v_half, 1.0), hi), lo, hi)
+    return v_half / rate
+
+
+def split_variance_at_n(reps: np.ndarray) -> tuple[float, float]:
+    """``(V, df)``: Var(θ̂_N) extrapolated from ``scheme="split"`` replicates, and its degrees of freedom.
+
+    Per cut, the two halves give (θ̂_S - θ̂_S')² / 2 and the four disjoint quarters their sample
+    variance (ddof 1), unbiased for V(N/2) and V(N/4) (``split_variance``). Averaged over the C cuts,
+    V(N) = V(N/2) / r with the rate r = V(N/4) / V(N/2) clipped to ``SPLIT_RATE_RANGE``: a power law
+    in N continued for one more doubling; r = 2 for a statistic whose variance falls like a mean's,
+    less for the k-NN metrics, whose variance falls more slowly (docs/coverage.md). Halves and
+    quarters come from the same cuts, so their noise is correlated and partly cancels in r.
+
+    ``df``: 2 / Var(log V) with Var(log V) the jackknife over cuts (for V ~ χ²_ν / ν,
+    Var(log V) ≈ 2 / ν), at least 1 and at most C (the halves' own degrees of freedom); C when the
+    jackknife values are all equal. Errors: InputError without a finite cut."""
+    halves, quarters = _pieces(reps)
+    vh = (halves[:, 0] - halves[:, 1]) ** 2 / 2
+    vq = quarters.var(1, ddof=1)
+    c = len(vh)
+    v = float(_extrapolated(np.array([vh.mean()]), np.array([vq.mean()]))[0])
+    if c < 3 or v == 0:
+        return v, float(c)
+    loo_h, loo_q = (vh.sum() - vh) / (c - 1), (vq.sum() - vq) / (c - 1)
+    loo = _extrapolated(loo_h, loo_q)
+    if (loo <= 0).any():            # one cut carries all the spread: as uncertain as it gets
+        return v, 1.0
+    log_v = np.log(loo)
+    var_log = (c - 1) / c * float(((log_v - log_v.mean()) ** 2).sum())
+    return v, float(c) if var_log == 0 else float(min(max(2 / var_log, 1.0), c))
+
+
+def _t(level: float, df: float) -> float:
     """Student's t quantile at (1 + level) / 2 with ``df`` degrees of freedom."""
     from scipy.stats import t
     return float(t.ppf((1 + level) / 2, df))
@@ -185,12 +241,12 @@ def _t(level: float, df: int) -> float:
 
 def split_interval(estimate: float, reps: np.ndarray, level: float = 0.95,
                    bounds: tuple[float, float] = (-math.inf, math.inf)) -> tuple[float, float]:
-    """Interval θ̂ ± t·sqrt(``split_variance(reps)``) for E[θ̂_N], clipped to ``bounds`` (module
-    docstring, scheme "split"); t is Student's quantile with as many degrees of freedom as pairs
-    (each pair's (a - b)²/2 is one chi-square degree of freedom; 2.01 for 50 pairs against the
-    normal 1.96). Always contains ``estimate`` (if inside ``bounds``)."""
+    """Interval θ̂ ± t·sqrt(V) for E[θ̂_N], clipped to ``bounds``, with (V, df) from
+    ``split_variance_at_n(reps)`` and t Student's quantile with df degrees of freedom (module
+    docstring, scheme "split"). Always contains ``estimate`` (if inside ``bounds``)."""
     _check_level(level)
-    half = _t(level, _pairs(reps)) * math.sqrt(split_variance(reps))
+    v, df = split_variance_at_n(reps)
+    half = _t(level, df) * math.sqrt(v)
     return (float(max(estimate - half, min(bounds[0], estimate))),
             float(min(estimate + half, max(bounds[1], estimate))))
 
@@ -347,16 +403,17 @@ def difference_test(diff: float, level: float = 0.95, *, diff_replicates: np.nda
     ``centered_interval``, rescaled by ``two_size_scale`` when the paired quarter-sample
     replicates ``diff_quarter`` are given; p is the two-sided share of centred replicates at
     least as extreme as ``diff``, floored at 2/(B+1)) or ``sd`` (normal approximation, two-sided p = 2(1 - Φ(|diff|/sd))).
-    ``split=True``: ``diff_replicates`` come in complementary pairs (scheme "split"): the interval
-    is ``split_interval``'s and p the two-sided Student t p with as many degrees of freedom as
-    pairs; p is NaN (cannot tell) when the halves of every cut gave the same difference.
+    ``split=True``: ``diff_replicates`` come in cuts of halves and quarters (scheme "split"): the
+    interval is ``split_interval``'s and p the two-sided Student t p with its degrees of freedom
+    (``split_variance_at_n``); p is NaN (cannot tell) when the halves of every cut gave the same difference.
     The interval always contains ``diff``; p is 1 when ``diff`` is 0.
     """
     _check_level(level)
     if diff_replicates is not None and split:
         if diff_quarter is not None:
             raise InputError("difference_test: the split scheme takes no quarter-sample replicates")
-        sd, df = math.sqrt(split_variance(diff_replicates)), _pairs(diff_replicates)
+        v, df = split_variance_at_n(diff_replicates)
+        sd = math.sqrt(v)
         if sd == 0:
             return (diff, diff), (1.0 if diff == 0 else math.nan)
         from scipy.stats import t
@@ -465,17 +522,19 @@ def prdc_replicates(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int
 def prdc_intervals(real, fake, estimates: dict[str, float], k_pr: int = 3, k_dc: int = 5, level: float = 0.95,
                    n_rep: int = 100, seed: int = 0, device: str = "cpu") -> dict[str, tuple[float, float]]:
     """Intervals for E[precision, recall, density, coverage at these N] around ``estimates``:
-    ``split_interval`` on ``n_rep`` half-samples in complementary pairs (``METHODS``)."""
+    ``split_interval`` on ``n_rep`` half-samples and twice as many quarters, from ``n_rep / 2``
+    cuts (``METHODS``)."""
     real, fake = np.asarray(real), np.asarray(fake)
-    if min(len(real), len(fake)) // 2 < max(k_pr, k_dc) + 1:
-        raise InputError(f"P/R/D/C intervals need at least {2 * (max(k_pr, k_dc) + 1)} samples per input "
-                         f"(k-NN on half-samples), got {min(len(real), len(fake))}")
+    if min(len(real), len(fake)) // 4 < max(k_pr, k_dc) + 1:
+        raise InputError(f"P/R/D/C intervals need at least {4 * (max(k_pr, k_dc) + 1)} samples per input "
+                         f"(k-NN on quarter-samples), got {min(len(real), len(fake))}")
     reps = prdc_replicates(real, fake, k_pr, k_dc, n_rep, seed, METHODS["precision"], device)
     return {m: split_interval(estimates[m], reps[m], level, BOUNDS[m]) for m in estimates}
 
 
 __all__ = ["METHODS", "BOUNDS", "SCHEMES", "QUANTILE", "replicates", "centered_interval", "resampled_interval",
-           "split_variance", "split_interval", "split_replicates", "split_half", "MIN_SPLIT_REPS",
+           "split_variance", "split_variance_at_n", "split_interval", "split_replicates", "split_piece",
+           "MIN_SPLIT_REPS", "SPLIT_PIECES", "SPLIT_RATE_RANGE",
            "two_size_variance", "two_size_scale",
            "bootstrap_interval", "kid_jackknife_variance", "kid_interval", "difference_test", "sd_from_interval",
            "fid_replicates", "fid_interval", "is_interval", "prdc_replicates", "prdc_intervals"]

@@ -289,8 +289,8 @@ def _kid(a, b, params, ctx) -> Estimate:
 
 def _prdc(which: str):
     """Precision/recall (Kynkäänniemi et al. 2019, k_pr) and density/coverage (Naeem et al.
-    2020, k_dc). Their intervals recompute the k-NN manifolds on half-samples drawn without
-    replacement (``replicate``), in complementary pairs (bootstrap.py, scheme "split"); keeping the manifolds fixed and resampling the per-sample
+    2020, k_dc). Their intervals recompute the k-NN manifolds on halves and quarters of random
+    cuts (``replicate``; bootstrap.py, scheme "split"); keeping the manifolds fixed and resampling the per-sample
     indicators ignored the manifolds' own variability and under-covered (docs/metrics.md). One
     k-NN pass gives all four, so the four metrics share each pass, the replicates' included
     (memoised by the resample's indices: the intervals draw the same resamples for each)."""

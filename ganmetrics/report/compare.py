@@ -14,9 +14,10 @@ replicates, rescaled to N; KID's is the closed-form jackknife one, as in ``evalu
 ``ci``-level interval of their difference, from the paired replicates of the difference
 (``difference_test``), excludes 0; p is the two-sided share of centred paired differences at
 least as large as the observed one, floored at 2/(n_boot + 1). Precision/recall/density/coverage
-recompute their k-NN manifolds on every half, and their halves come in complementary pairs
-(scheme "split"): their interval, and the test of their difference, is normal with the
-variance at N/2, ``split_variance`` of the paired replicates. With a statistics file as the reference only FID
+recompute their k-NN manifolds on every resample, cut into two halves and four quarters
+(scheme "split"): their interval, and the test of their difference, is Student's t with the
+variance extrapolated to N from the halves and quarters of the paired replicates
+(``split_variance_at_n``). With a statistics file as the reference only FID
 is available and only the inputs are resampled.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..features.runner import FeatureRunner, FeatureSet, extract_features
 from ..generators import load_generator, sample, step_from_name
 from ..inputs.sources import preview_images
 from ..metrics import registry
-from ..metrics.bootstrap import (BOUNDS, centered_interval, difference_test, kid_interval, split_half,
+from ..metrics.bootstrap import (BOUNDS, centered_interval, difference_test, kid_interval, split_piece,
                                  split_interval, split_replicates, two_size_scale)
 from ..refs import load_stats
 from ..stats import GaussianStats, is_stats_file
@@ -226,7 +227,7 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
     replicates = {}
     if ci is not None and len(entries):
         say(f"bootstrap: {n_boot} paired resamples")
-        cut = [s for s in specs if s.interval == "split"]     # half-samples in complementary pairs
+        cut = [s for s in specs if s.interval == "split"]     # cuts into halves and quarters
         show = progress_enabled(runner)
         replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in cut], params, n_boot, seed,
                                        runner.device, progress=show)
@@ -284,8 +285,9 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
                       split: bool = False, progress: bool = False) -> dict[str, np.ndarray]:
     """inputs x n_boot subsampling replicates of every metric (1/``part`` of each set, drawn without
     replacement), each on one shared reference subsample (through each metric's
-    ``Estimate.replicate``; see ``metrics/registry.py``). ``split``: halves in complementary pairs,
-    replicate 2j + 1 on the rows replicate 2j left out, in every set (``bootstrap.split_variance``).
+    ``Estimate.replicate``; see ``metrics/registry.py``). ``split``: cuts into two halves and four
+    quarters (``bootstrap.split_piece``), the same piece of every set in one replicate
+    (``bootstrap.split_variance_at_n``).
     ``progress``: a bar on stderr over the replicates."""
     stats_ref = isinstance(ref, GaussianStats)
     ctx = registry.Context(device=device, intervals=True)
@@ -296,7 +298,7 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
     cuts: dict = {}
 
     def sub(n, key, r):
-        return split_half(rng, cuts, key, n, r) if split else np.sort(rng.permutation(n)[: n // part])
+        return split_piece(rng, cuts, key, n, r) if split else np.sort(rng.permutation(n)[: n // part])
 
     undefined: dict[str, str] = {}
     with warnings.catch_warnings():
@@ -317,7 +319,7 @@ def _paired_bootstrap(ref, entries, specs, params, n_boot, seed, device, part: i
                         undefined[spec.name] = str(err)
     for name, why in undefined.items():  # no interval rather than a wrong one
         del out[name]
-        warnings.warn(f"{name}: no interval or significance at this sample size (a half-sample fails: {why})")
+        warnings.warn(f"{name}: no interval or significance at this sample size (a resample fails: {why})")
     return out
 
 

@@ -145,15 +145,20 @@ def test_gate_regression_is_judged_on_the_difference():
     assert gates.run_checks(config, [slightly], baseline)[1].passed
 
 
-def test_split_replicates_come_in_complementary_pairs_of_disjoint_halves():
+def test_split_replicates_come_in_cuts_of_two_halves_and_four_quarters():
     seen = []
     B.replicates(lambda ia, ib: seen.append((ia, ib)) or 0.0, [101, 64], n_rep=11, seed=3, scheme="split")
-    assert len(seen) == 12                                     # rounded up: two halves per cut
-    for (a0, b0), (a1, b1) in zip(seen[0::2], seen[1::2]):   # replicates 2j and 2j + 1
-        for x, y, n in ((a0, a1, 101), (b0, b1, 64)):
-            assert len(x) == len(y) == n // 2 and np.all(np.diff(x) > 0) and np.all(np.diff(y) > 0)
-            assert not set(x) & set(y)                        # disjoint: independent draws at N/2
-    assert not np.array_equal(seen[0][0], seen[2][0])          # each pair a fresh cut
+    assert len(seen) == 36                                     # 11 halves asked: 6 cuts of 6 pieces
+    for c in range(6):
+        block = seen[6 * c: 6 * c + 6]
+        for side, n in ((0, 101), (1, 64)):
+            pieces = [p[side] for p in block]
+            assert [len(x) for x in pieces] == [n // 2] * 2 + [n // 4] * 4
+            assert all(np.all(np.diff(x) > 0) for x in pieces)
+            assert not set(pieces[0]) & set(pieces[1])        # halves disjoint: independent draws at N/2
+            quarters = np.concatenate(pieces[2:])
+            assert len(np.unique(quarters)) == len(quarters)  # quarters pairwise disjoint
+    assert not np.array_equal(seen[0][0], seen[6][0])          # each cut a fresh permutation
 
 
 @pytest.mark.parametrize("stat, name", [(lambda z: z.mean(), "mean"),
@@ -173,8 +178,26 @@ def test_split_variance_is_unbiased_for_the_variance_at_half_the_rows(stat, name
     assert half < 0.75 * direct, name
 
 
-def test_split_replicates_need_five_cuts_and_come_in_pairs():
-    assert [B.split_replicates(n) for n in (10, 11, 100)] == [10, 12, 100]
+@pytest.mark.parametrize("stat, name", [(lambda z: z.mean(), "mean"),
+                                        (lambda z: np.sort(z)[2], "3rd smallest")])
+def test_split_variance_at_n_extrapolates_to_the_variance_at_n(stat, name):
+    # the mean's variance halves per doubling of N (rate 2), the 3rd smallest value's falls more
+    # slowly (about 1.25 here); V(N/2), the method before, is too big by that rate, the
+    # extrapolation is close to the variance at N itself (simulated directly)
+    rng = np.random.default_rng(5)
+    n, draws = 80, 500
+    at_n = np.var([stat(rng.standard_normal(n)) for _ in range(20000)], ddof=1)
+    at_half = np.var([stat(rng.standard_normal(n // 2)) for _ in range(20000)], ddof=1)
+    got = [B.split_variance_at_n(B.replicates(lambda i, z=z: stat(z[i]), [n], 40, s, "split"))
+           for s, z in enumerate(rng.standard_normal((draws, n)))]
+    v = np.mean([g[0] for g in got])
+    assert v == pytest.approx(at_n, rel=0.15), (name, v / at_n, at_half / at_n)   # mean: 1.10 (the clip at 2)
+    assert abs(v / at_n - 1) < abs(at_half / at_n - 1) - 0.15, name
+    assert all(1 <= g[1] <= 20 for g in got)                  # df: at least 1, at most the 20 cuts
+
+
+def test_split_replicates_need_five_cuts_of_six_pieces():
+    assert [B.split_replicates(n) for n in (10, 11, 100)] == [30, 36, 300]
     for n in (2, 3, 9):
         with pytest.raises(InputError, match=f"--n-boot {n}: .* at least 10 replicates"):
             B.split_replicates(n)
@@ -182,17 +205,40 @@ def test_split_replicates_need_five_cuts_and_come_in_pairs():
             B.replicates(lambda i: 0.0, [50], n, 0, "split")
 
 
-def test_split_interval_is_student_t_around_the_estimate_and_clipped():
-    reps = np.array([1.0, 3.0, 2.0, 2.0, 0.5, 1.5, 7.0])          # pairs (1, 3), (2, 2), (0.5, 1.5); 7 unpaired
-    var = ((1 - 3) ** 2 + 0 + 1) / 3 / 2
-    assert B.split_variance(reps) == pytest.approx(var)
+def test_split_interval_extrapolates_with_the_clipped_rate_and_student_t():
+    # two cuts (halves, then quarters) and an unfinished one; df = 2 cuts below 3 (no jackknife)
+    reps = np.array([1.0, 3.0, 0.0, 2.0, 4.0, 6.0,                  # (1-3)²/2 = 2; var(0,2,4,6) = 20/3
+                     2.0, 2.0, 1.0, 1.0, 2.0, 2.0,                  # 0; var(1,1,2,2) = 1/3
+                     7.0, 1.0])
+    v_half, v_quarter = (2 + 0) / 2, (20 / 3 + 1 / 3) / 2           # 1 and 3.5: rate 3.5, clipped to 2
+    assert B.split_variance(reps) == pytest.approx(v_half)
+    assert B.split_variance_at_n(reps) == (pytest.approx(v_half / 2), 2.0)
     lo, hi = B.split_interval(0.4, reps, 0.95)
-    t3 = 3.182446                                                  # Student t, 3 pairs = 3 degrees of freedom
-    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(t3 * math.sqrt(var))
+    t2 = 4.302653                                                  # Student t, 2 degrees of freedom
+    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(t2 * math.sqrt(0.5))
     assert B.split_interval(0.4, reps, 0.95, (0.0, math.inf)) == (0.0, pytest.approx(hi))
     assert B.split_interval(0.4, reps, 0.95, (0.0, 1.0)) == (0.0, 1.0)
-    with pytest.raises(InputError, match="pair"):
-        B.split_variance([1.0, np.nan, 2.0])
+    inside = reps.copy()
+    inside[2:6] = [0.0, 1.0, 2.0, 3.0]                               # var 5/3
+    inside[8:12] = [0.0, 1.0, 1.0, 2.0]                              # var 2/3: V(N/4) = 7/6, rate 7/6 inside [1, 2]
+    assert B.split_variance_at_n(inside)[0] == pytest.approx(1 / (7 / 6))
+    growing = reps.copy()
+    growing[2:6] = growing[8:12] = 1.0                               # quarters agree: rate 0, clipped to 1
+    assert B.split_variance_at_n(growing)[0] == pytest.approx(v_half)
+    with pytest.raises(InputError, match="cut"):
+        B.split_variance([1.0, np.nan, 2.0, 1.0, 1.0, 1.0])
+
+
+def test_split_degrees_of_freedom_come_from_the_jackknife_over_cuts():
+    same = np.tile([1.0, 3.0, 0.0, 2.0, 3.0, 5.0], 8)             # 8 identical cuts: no noise, df = 8
+    assert B.split_variance_at_n(same)[1] == 8.0
+    rng = np.random.default_rng(0)
+    noisy = rng.standard_normal(6 * 40)                             # 40 cuts of pure noise
+    v, df = B.split_variance_at_n(noisy)
+    assert 2 < df < 40 and v > 0
+    one = np.tile([1.0, 1.0, 0.0, 0.0, 0.0, 0.0], 6)
+    one[:2] = [0.0, 4.0]                                            # all the spread in one cut
+    assert B.split_variance_at_n(one)[1] == 1.0
 
 
 def test_prdc_intervals_are_split_intervals_and_difference_tests_take_split_pairs():
@@ -201,18 +247,20 @@ def test_prdc_intervals_are_split_intervals_and_difference_tests_take_split_pair
     est = {m: float(v.mean()) for m, v in prdc_indicators(real, fake).items()}
     assert set(B.METHODS[m] for m in B.PRDC) == {"split"}
     reps = B.prdc_replicates(real, fake, n_rep=20, seed=2, scheme="split")
-    assert all(len(v) == 20 for v in reps.values())
+    assert all(len(v) == 60 for v in reps.values())               # 10 cuts of 2 halves + 4 quarters
     got = B.prdc_intervals(real, fake, est, n_rep=20, seed=2)
     for m in B.PRDC:
         assert got[m] == pytest.approx(B.split_interval(est[m], reps[m], 0.95, B.BOUNDS[m]))
         assert got[m][0] <= est[m] <= got[m][1]
     d = reps["recall"] - reps["precision"]
     (lo, hi), p = B.difference_test(0.1, 0.95, diff_replicates=d, split=True)
-    sd, t10 = math.sqrt(B.split_variance(d)), 2.228139                  # 10 pairs
+    v, df = B.split_variance_at_n(d)
     from scipy.stats import t
-    assert (hi - lo) / 2 == pytest.approx(t10 * sd) and p == pytest.approx(2 * t.sf(0.1 / sd, 10))
+    assert 1 <= df <= 10                                                 # 10 cuts
+    assert (hi - lo) / 2 == pytest.approx(t.ppf(0.975, df) * math.sqrt(v))
+    assert p == pytest.approx(2 * t.sf(0.1 / math.sqrt(v), df))
     assert B.difference_test(0.0, 0.95, diff_replicates=d, split=True)[1] == 1.0
-    tied = np.repeat([0.2, 0.4, 0.1], 2)                                  # every cut's halves agree: no spread
+    tied = np.repeat([0.2, 0.4, 0.1], 6)                                  # every cut's pieces agree: no spread
     assert B.difference_test(0.1, 0.95, diff_replicates=tied, split=True) == ((0.1, 0.1), pytest.approx(np.nan, nan_ok=True))
     with pytest.raises(InputError, match="quarter"):
         B.difference_test(0.1, 0.95, diff_replicates=d, diff_quarter=d, split=True)

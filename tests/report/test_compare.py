@@ -271,12 +271,14 @@ def test_tiny_sets_get_no_interval_rather_than_a_failed_report(tmp_path, monkeyp
         extractors._FACTORIES.pop("tiny-cmp")
 
 
-def test_knn_metrics_are_resampled_in_complementary_pairs_shared_with_the_reference():
-    # compare's replicates for P/R/D/C (interval "split"): replicate 2j + 1 takes the rows that 2j
-    # left out, in the reference and in every input; other metrics keep independent halves.
+def test_knn_metrics_are_resampled_in_cuts_shared_with_the_reference():
+    # compare's replicates for P/R/D/C (interval "split"): each cut gives two disjoint halves and
+    # four disjoint quarters, the same piece of the reference and of every input in one replicate;
+    # other metrics keep independent halves.
     from types import SimpleNamespace
     from ganmetrics.features.runner import FeatureSet
     from ganmetrics.metrics import registry
+    from ganmetrics.metrics.bootstrap import split_replicates
     from ganmetrics.report.compare import _paired_bootstrap
     seen = []
 
@@ -290,16 +292,27 @@ def test_knn_metrics_are_resampled_in_complementary_pairs_shared_with_the_refere
     for split in (True, False):
         seen.clear()
         spec = registry.MetricSpec("probe", probe, interval="split" if split else "half")
-        out = _paired_bootstrap(ref, entries, [spec], {}, 6, 0, "cpu", split=split)
-        assert out["probe"].shape == (2, 6)
-        by_rep = [seen[2 * r: 2 * r + 2] for r in range(6)]          # per replicate: (x, y)
-        for r in range(0, 6, 2):
-            (ra, xa), (ra2, ya) = by_rep[r]
-            (rb, xb), (rb2, yb) = by_rep[r + 1]
-            assert np.array_equal(ra, ra2) and np.array_equal(rb, rb2)   # one reference half per replicate
-            assert len(ra) == 20 and len(xa) == 15 and len(ya) == 13
-            disjoint = [not set(u) & set(v) for u, v in ((ra, rb), (xa, xb), (ya, yb))]
-            assert all(disjoint) if split else not all(disjoint)
+        n_rep = split_replicates(10) if split else 6                    # 5 cuts of 6 pieces, or 6 halves
+        out = _paired_bootstrap(ref, entries, [spec], {}, n_rep, 0, "cpu", split=split)
+        assert out["probe"].shape == (2, n_rep)
+        by_rep = [seen[2 * r: 2 * r + 2] for r in range(n_rep)]       # per replicate: (x, y)
+        for (ra, xa), (ra2, ya) in by_rep:
+            assert np.array_equal(ra, ra2)                              # one reference piece per replicate
+        sizes = [(len(r), len(x), len(y)) for (r, x), (_, y) in by_rep]
+        if not split:
+            assert sizes == [(20, 15, 13)] * 6
+            (ra, xa), _ = by_rep[0]
+            (rb, xb), _ = by_rep[1]
+            assert set(ra) & set(rb) and set(xa) & set(xb)              # independent halves overlap
+            continue
+        assert sizes == ([(20, 15, 13)] * 2 + [(10, 7, 6)] * 4) * 5
+        for c in range(5):
+            block = by_rep[6 * c: 6 * c + 6]
+            for side in range(3):
+                pieces = [(rep[0][0], rep[0][1], rep[1][1])[side] for rep in block]
+                assert not set(pieces[0]) & set(pieces[1])              # halves disjoint
+                quarters = np.concatenate(pieces[2:])
+                assert len(set(quarters)) == len(quarters)              # quarters disjoint
 
 
 def test_too_few_replicates_for_the_knn_intervals_are_refused_before_any_extraction(tmp_path):
