@@ -20,10 +20,12 @@ Methods compared:
 * ``two-size``: the same, rescaled to the variance extrapolated from half and quarter samples
   (an option of the library, ``scheme="two-size"``; no metric uses it by default);
 * ``jackknife`` (KID): closed-form U-statistic jackknife variance + subset Monte-Carlo variance;
-* ``split`` (P/R/D/C, the library's): cuts into two halves and four quarters, the variance
+* ``split, extrapolated`` (P/R/D/C, the library's): cuts into two halves and four quarters, the variance
   extrapolated from N/4 and N/2 to N, Student's t (``bootstrap.split_variance_at_n``);
   ``split at N/2 (before)``: the same replicates' halves only, the variance at N/2 taken as the
-  variance at N (the library's method until 2026-12-01, never short but 1.3-1.6x too wide); the
+  variance at N (the library's method until 2026-12-01, never short but 1.3-1.6x too wide; runs
+  saved before that date label it plain ``split``, their alarms ``compare paired split`` and
+  ``gate``); the
   ``half`` rows beside them are half-sampling, the method before that, on their own half-samples.
 
 The gate rows: a second fake set from the *same* distribution is the baseline (its JSON with its
@@ -66,6 +68,8 @@ from ganmetrics.result import Result
 LEVELS = (0.90, 0.95)
 POPULATION = "fid_inf vs population FID (0.02 d)"
 PRDC = B.PRDC
+#: the library's split rule since 2026-12-01 (runs saved before that date call the rule before "split")
+SPLIT = "split, extrapolated"
 BEFORE_SPLIT = "split at N/2 (before)"
 
 
@@ -219,7 +223,7 @@ def intervals(real, fake, w, est, args, seed):
         quarter = None if lib else prdc_reps("quarter", seed + 1)
         rng = np.random.default_rng(seed)
         for m in PRDC:
-            out[(m, "split")] = {lv: B.split_interval(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
+            out[(m, SPLIT)] = {lv: B.split_interval(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
             out[(m, BEFORE_SPLIT)] = {lv: split_at_half(est[m], split[m], lv, bounds(m)) for lv in LEVELS}
             add(m, half[m], None if lib else quarter[m])
             if lib:
@@ -301,13 +305,13 @@ def prdc_alarms(real, fake, est, args, seed, rng):
     for lv in LEVELS:
         for m in PRDC:
             (lo, hi), _ = B.difference_test(est[m] - base[m], lv, diff_replicates=np.array(diff[m]), split=True)
-            alarms[(f"compare paired split, {m}", lv)] = lo > 0 or hi < 0
+            alarms[(f"compare paired {SPLIT}, {m}", lv)] = lo > 0 or hi < 0
             cur = Result(m, est[m], {"a": len(real), "b": len(fake)}, None,
                          B.split_interval(est[m], np.array(cur_split[m]), lv, bounds(m)), {"ci": lv})
             base_iv = B.split_interval(base[m], np.array(own[m]), lv, bounds(m))
             baseline = {m: base[m], f"{m}_ci_low": base_iv[0], f"{m}_ci_high": base_iv[1], "ci": lv}
             config = {"inputs": {"ci": lv}, "regression": [{"metric": m, "max_increase": 0.0}]}
-            alarms[(f"gate, {m}", lv)] = not run_checks(config, [cur], baseline)[0].passed
+            alarms[(f"gate on {SPLIT}, {m}", lv)] = not run_checks(config, [cur], baseline)[0].passed
     return alarms
 
 

@@ -8,8 +8,9 @@ Features are Gaussian (real N(0, I), fake N(s, (1 + s)² I), s = 0.1 unless a si
 gives values like those at d = 64, as in bench_coverage.py); time is wall time on this machine's
 threads (``--threads``). Columns: the metric itself (``prdc_indicators`` on the whole samples),
 each storage's one-off build, seconds per replicate each way, and the cost of an interval with
-``--n-boot`` replicates (the library's default 100: build + replicates). The indicators of the
-three are checked equal on every replicate.
+``--n-boot`` half-sample replicates (the library's default 100: build + replicates; the split
+intervals since 2026-12-01 also draw 2 x ``--n-boot`` quarter-samples, about as much work again,
+not timed here). The indicators of the three are checked equal on every replicate.
 
     python benchmarks/bench_intervals.py --sizes 2000:64 2000:2048 2000:2048:0.0177 --replicates 5
 """

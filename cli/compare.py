@@ -45,7 +45,8 @@ def _reference(ref: str, trust_first_use: bool):
 @click.option("--no-ci", is_flag=True, help="Point values and ranks only (no bootstrap).")
 @click.option("--n-boot", type=click.IntRange(min=2), default=DEFAULTS.n_boot, show_default=True,
               help="Bootstrap resamples (each recomputes every metric of every input; precision/recall/"
-                   "density/coverage: at least 10, rounded up to an even number: two halves per cut).")
+                   "density/coverage: at least 10, one cut per two, each cut two halves and four quarters: "
+                   "3x the k-NN passes).")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
               help="Seed of KID subsets, the bootstrap and the FID_inf/IS_inf subsets.")
 @splits_option

@@ -45,7 +45,7 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   V(N) = V(N/2) / r with r = V(N/4) / V(N/2) clipped to [1, 2] (``split_variance_at_n``), and
   the interval is θ̂ ± t·sqrt(V(N)) with Student's t on the extrapolation's own degrees of freedom
   (a jackknife over cuts; ``split_interval``). Why: the k-NN metrics' variance falls more slowly
-  than a mean's (r about 1.6-2 per doubling, differing by metric and dimension), so
+  than a mean's (r about 1.4-2.2 per doubling, differing by metric and dimension), so
   half-sampling (which assumes 1/N) ran short on 2048-d features (a 95% interval covered
   85-96%), and the variance at N/2 used as it is, the method before, was never short but
   1.3-1.6 times too wide (97-100% at 95%). Halves and quarters share their cuts, so the noise of
@@ -216,14 +216,18 @@ def split_variance_at_n(reps: np.ndarray) -> tuple[float, float]:
 
     ``df``: 2 / Var(log V) with Var(log V) the jackknife over cuts (for V ~ χ²_ν / ν,
     Var(log V) ≈ 2 / ν), at least 1 and at most C (the halves' own degrees of freedom); C when the
-    jackknife values are all equal. Errors: InputError without a finite cut."""
+    jackknife values are all equal, 1 below 3 cuts. When the halves of every cut tie (V(N/2) = 0,
+    a discrete metric at small N), V = V(N/4) / 4: the quarters' variance carried to N at a
+    mean's rate (0 only when the quarters tie too). Errors: InputError without a finite cut."""
     halves, quarters = _pieces(reps)
     vh = (halves[:, 0] - halves[:, 1]) ** 2 / 2
     vq = quarters.var(1, ddof=1)
     c = len(vh)
+    if vh.mean() == 0:              # every cut's halves tie (a discrete metric at small N):
+        return float(vq.mean()) / 4, float(c)   # the quarters' variance carried to N at a mean's rate
     v = float(_extrapolated(np.array([vh.mean()]), np.array([vq.mean()]))[0])
-    if c < 3 or v == 0:
-        return v, float(c)
+    if c < 3:                       # no jackknife: as uncertain as it gets
+        return v, 1.0
     loo_h, loo_q = (vh.sum() - vh) / (c - 1), (vq.sum() - vq) / (c - 1)
     loo = _extrapolated(loo_h, loo_q)
     if (loo <= 0).any():            # one cut carries all the spread: as uncertain as it gets
@@ -304,11 +308,12 @@ def resampled_interval(statistic: Callable[..., float], sizes: Sequence[int], es
                        level: float = 0.95, seed: int = 0, scheme: str = "two-size",
                        bounds: tuple[float, float] = (-math.inf, math.inf),
                        shape: str = "pivotal") -> tuple[tuple[float, float], np.ndarray]:
-    """``(interval, half-sample replicates)`` for E[statistic at these sizes] around ``estimate``.
+    """``(interval, replicates)`` for E[statistic at these sizes] around ``estimate`` (the replicates:
+    the half-samples; for ``"split"`` all of its pieces, halves and quarters, in their layout).
 
     ``scheme="two-size"``: ``n_rep`` half- and ``n_rep`` quarter-samples, the half-sample
     deviations rescaled by sqrt(``two_size_variance`` / V(N/2)); ``"half"`` / ``"bootstrap"``:
-    one scheme, unscaled; ``"split"``: ``split_interval`` (``shape`` unused). Cost: n_rep statistics on N/2 rows (+ n_rep on N/4 for two-size).
+    one scheme, unscaled; ``"split"``: ``split_interval`` (``shape`` unused). Cost: n_rep statistics on N/2 rows (+ n_rep on N/4 for two-size; + 2·n_rep on N/4 for split).
     """
     _check_level(level)
     if scheme == "two-size":
@@ -405,7 +410,8 @@ def difference_test(diff: float, level: float = 0.95, *, diff_replicates: np.nda
     least as extreme as ``diff``, floored at 2/(B+1)) or ``sd`` (normal approximation, two-sided p = 2(1 - Φ(|diff|/sd))).
     ``split=True``: ``diff_replicates`` come in cuts of halves and quarters (scheme "split"): the
     interval is ``split_interval``'s and p the two-sided Student t p with its degrees of freedom
-    (``split_variance_at_n``); p is NaN (cannot tell) when the halves of every cut gave the same difference.
+    (``split_variance_at_n``); p is NaN (cannot tell) when every piece of every cut gave the same
+    difference.
     The interval always contains ``diff``; p is 1 when ``diff`` is 0.
     """
     _check_level(level)

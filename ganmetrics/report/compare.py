@@ -67,7 +67,9 @@ class SamplerOptions:
 
 @dataclass
 class Comparison:
-    """One row per input in ``table``; ``replicates[metric]`` is inputs x n_boot (with ``ci``)."""
+    """One row per input in ``table``; ``replicates[metric]`` is inputs x n_boot (with ``ci``), for
+    precision/recall/density/coverage inputs x ``split_replicates(n_boot)``: per cut two halves,
+    then four quarters (``bootstrap.split_piece``), not interchangeable."""
 
     table: pd.DataFrame
     metrics: list[str]
@@ -226,7 +228,8 @@ def _score(ref, entries, specs, names, params, ci, n_boot, seed, runner, force, 
 
     replicates = {}
     if ci is not None and len(entries):
-        say(f"bootstrap: {n_boot} paired resamples")
+        say(f"bootstrap: {n_boot} paired resamples" + (" (precision/recall/density/coverage: "
+            f"{(n_boot + 1) // 2} cuts into halves and quarters)" if any(s.interval == "split" for s in specs) else ""))
         cut = [s for s in specs if s.interval == "split"]     # cuts into halves and quarters
         show = progress_enabled(runner)
         replicates = _paired_bootstrap(ref, entries, [s for s in specs if s not in cut], params, n_boot, seed,

@@ -206,18 +206,21 @@ def test_split_replicates_need_five_cuts_of_six_pieces():
 
 
 def test_split_interval_extrapolates_with_the_clipped_rate_and_student_t():
-    # two cuts (halves, then quarters) and an unfinished one; df = 2 cuts below 3 (no jackknife)
+    # two cuts (halves, then quarters) and an unfinished one; below 3 cuts no jackknife: df = 1
     reps = np.array([1.0, 3.0, 0.0, 2.0, 4.0, 6.0,                  # (1-3)²/2 = 2; var(0,2,4,6) = 20/3
                      2.0, 2.0, 1.0, 1.0, 2.0, 2.0,                  # 0; var(1,1,2,2) = 1/3
                      7.0, 1.0])
     v_half, v_quarter = (2 + 0) / 2, (20 / 3 + 1 / 3) / 2           # 1 and 3.5: rate 3.5, clipped to 2
     assert B.split_variance(reps) == pytest.approx(v_half)
-    assert B.split_variance_at_n(reps) == (pytest.approx(v_half / 2), 2.0)
+    assert B.split_variance_at_n(reps) == (pytest.approx(v_half / 2), 1.0)
     lo, hi = B.split_interval(0.4, reps, 0.95)
-    t2 = 4.302653                                                  # Student t, 2 degrees of freedom
-    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(t2 * math.sqrt(0.5))
+    t1 = 12.706205                                                 # Student t, 1 degree of freedom
+    assert (lo + hi) / 2 == pytest.approx(0.4) and (hi - lo) / 2 == pytest.approx(t1 * math.sqrt(0.5))
     assert B.split_interval(0.4, reps, 0.95, (0.0, math.inf)) == (0.0, pytest.approx(hi))
     assert B.split_interval(0.4, reps, 0.95, (0.0, 1.0)) == (0.0, 1.0)
+    tied = np.tile([1.0, 1.0, 0.0, 1.0, 2.0, 3.0], 5)                 # halves tie, quarters do not (var 5/3)
+    assert B.split_variance_at_n(tied) == (pytest.approx(5 / 3 / 4), 5.0)
+    assert B.split_variance_at_n(np.ones(30)) == (0.0, 5.0)          # every piece ties: no spread
     inside = reps.copy()
     inside[2:6] = [0.0, 1.0, 2.0, 3.0]                               # var 5/3
     inside[8:12] = [0.0, 1.0, 1.0, 2.0]                              # var 2/3: V(N/4) = 7/6, rate 7/6 inside [1, 2]

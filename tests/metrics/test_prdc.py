@@ -305,8 +305,8 @@ def test_resampler_refuses_indices_it_cannot_use():
 
 @pytest.mark.parametrize("dim", [512, 64])
 def test_evaluate_gives_prdc_the_split_interval_without_a_warning(dim):
-    """evaluate's P/R/D/C intervals are bootstrap.prdc_intervals' (complementary halves, the
-    variance at N/2; docs/coverage.md), on high- and low-dimensional features
+    """evaluate's P/R/D/C intervals are bootstrap.prdc_intervals' (cuts into halves and quarters,
+    the variance extrapolated to N; docs/coverage.md), on high- and low-dimensional features
     alike, with no warning (the half-sampling intervals they replace ran short on 2048-d features
     and warned); the estimates are the same with and without intervals."""
     import warnings

@@ -253,7 +253,7 @@ def test_report_renders_in_headless_chromium(sets, opts, tmp_path):
 
 
 def test_tiny_sets_get_no_interval_rather_than_a_failed_report(tmp_path, monkeypatch):
-    """Half-samples of a 6-image reference hold 3 rows, fewer than k + 1 for density/coverage:
+    """Resamples of a 6-image reference hold 3 rows or fewer, fewer than k + 1 for density/coverage:
     the k-NN metrics get no interval (one warning each) and the report still comes out."""
     from ganmetrics.features import registry as extractors
     from helpers import tiny_extractor
