@@ -58,8 +58,9 @@ def test_bench_coverage_runs_pool(tmp_path):
     assert "6 repetitions" in pooled
     for metric in ("fid", "precision", "recall", "density", "coverage"):
         assert re.search(rf"\| 8 \| 80 \| {metric} \| half \| [\d.]+ \(± ", pooled), pooled
-    for metric in ("precision", "recall", "density", "coverage"):   # the library's P/R/D/C interval
-        assert re.search(rf"\| 8 \| 80 \| {metric} \| split \| [\d.]+ \(± ", pooled), pooled
+    for metric in ("precision", "recall", "density", "coverage"):   # the library's P/R/D/C interval, the rule before
+        for rule in ("split, extrapolated", r"split at N/2 \(before\)"):
+            assert re.search(rf"\| 8 \| 80 \| {metric} \| {rule} \| [\d.]+ \(± ", pooled), pooled
 
 
 def test_bench_coverage_pools_gzipped_runs_like_plain_ones(tmp_path):
@@ -94,12 +95,12 @@ def test_bench_coverage_prdc_alarms_fire_on_a_worse_model_and_are_tabled(tmp_pat
     est = {m: float(v.mean()) for m, v in
            bench.prdc_resampler(real, worse, 3, 5)(np.arange(300), np.arange(300)).items()}
     alarms = bench.prdc_alarms(real, worse, est, args, 0, rng)
-    assert set(alarms) == {(f"{kind}, {m}", lv) for kind in ("compare paired split", "gate")
-                           for m in bench.PRDC for lv in bench.LEVELS}
-    assert all(alarms[(f"{kind}, precision", lv)] for kind in ("compare paired split", "gate") for lv in bench.LEVELS)
+    kinds = ("compare paired split, extrapolated", "gate on split, extrapolated")
+    assert set(alarms) == {(f"{kind}, {m}", lv) for kind in kinds for m in bench.PRDC for lv in bench.LEVELS}
+    assert all(alarms[(f"{kind}, precision", lv)] for kind in kinds for lv in bench.LEVELS)
     out = run("bench_coverage.py", "--dims", "8", "--ns", "80", "--reps", "3", "--truth-reps", "0", "--metrics",
               "gate-prdc", "--library-only", "--prdc-n-rep", "10")
-    for kind in ("compare paired split", "gate"):
+    for kind in kinds:
         for m in ("precision", "recall", "density", "coverage"):
             assert re.search(rf"\| false alarm, {kind}, {m} \| level 95% \| - \| - \| [\d.]+% \(allowed 5%\)", out), out
 
@@ -202,5 +203,23 @@ def test_committed_coverage_runs_are_the_tables_of_the_docs():
         rows = [r for r in out.splitlines() if r.startswith("| ") and not r.startswith("| d |")
                 and "linear quantiles (old)" not in r]
         assert rows, (name, out)
+        missing = [r for r in rows if r not in page]
+        assert not missing, f"{name}: rows of its --pool output not in docs/coverage.md:\n" + "\n".join(missing)
+
+
+def test_committed_prdc_rate_draws_are_the_tables_of_the_docs():
+    """docs/coverage.md quotes, per setting, what `bench_prdc_rates.py --pool` prints for the draws
+    committed under benchmarks/results/prdc_rates/: every row of it is on the page."""
+    from collections import defaultdict
+    files = sorted((ROOT / "benchmarks" / "results" / "prdc_rates").glob("*.jsonl.gz"))
+    assert files, "no committed draws"
+    settings = defaultdict(list)                                     # a setting's seeds pooled
+    for f in files:
+        settings[re.sub(r"-seed\d+\.jsonl\.gz$", "", f.name)].append(str(f))
+    page = (ROOT / "docs" / "coverage.md").read_text()
+    for name, group in settings.items():
+        rows = [r for r in run("bench_prdc_rates.py", "--pool", *group).splitlines()
+                if r.startswith("| ") and not r.startswith("| metric |")]
+        assert len(rows) == 20, (name, rows)                          # 4 metrics x 5 rules
         missing = [r for r in rows if r not in page]
         assert not missing, f"{name}: rows of its --pool output not in docs/coverage.md:\n" + "\n".join(missing)
