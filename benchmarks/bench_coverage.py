@@ -23,7 +23,7 @@ Methods compared:
 * ``split, extrapolated`` (P/R/D/C, the library's): cuts into two halves and four quarters, the variance
   extrapolated from N/4 and N/2 to N, Student's t (``bootstrap.split_variance_at_n``);
   ``split at N/2 (before)``: the same replicates' halves only, the variance at N/2 taken as the
-  variance at N (the library's method until 2026-12-01, never short but 1.3-1.6x too wide; runs
+  variance at N (the library's method until 2026-12-01, never short but 1.2-1.6x too wide; runs
   saved before that date label it plain ``split``, their alarms ``compare paired split`` and
   ``gate``); the
   ``half`` rows beside them are half-sampling, the method before that, on their own half-samples.

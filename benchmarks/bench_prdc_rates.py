@@ -16,7 +16,7 @@ leave-one-out mean of the draws) and mean width / true width of these intervals:
   of scheme "split"): V(N) = V(N/2) / r, r = V(N/4) / V(N/2) clipped to [1, 2], Student's t with
   the jackknife degrees of freedom (``split_variance_at_n``);
 * ``split at N/2 (before)``: estimate ± t·sqrt(V(N/2)), t with one degree of freedom per cut (the
-  library's until 2026-12-01: never short, 1.3-1.6x too wide);
+  library's until 2026-12-01: never short, 1.2-1.6x too wide);
 * ``split, 1/N``: estimate ± t·sqrt(V(N/2) / 2), the rate of a mean (what half-sampling assumes);
 * ``split, rate from N/4 in [1, 4], z (tried)``: estimate ± z·sqrt(V(N/2)² / V(N/4)), the rate
   clipped to [1, 4], the normal z: tried first and not adopted (1-4 points short: a faster fall

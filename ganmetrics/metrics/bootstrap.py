@@ -48,7 +48,7 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   than a mean's (r about 1.4-2.2 per doubling, differing by metric and dimension), so
   half-sampling (which assumes 1/N) ran short on 2048-d features (a 95% interval covered
   85-96%), and the variance at N/2 used as it is, the method before, was never short but
-  1.3-1.6 times too wide (97-100% at 95%). Halves and quarters share their cuts, so the noise of
+  1.2-1.6 times too wide (95-100% at 95%). Halves and quarters share their cuts, so the noise of
   r partly cancels; the clip keeps it from extrapolating growth or a faster fall than 1/N.
   Measured in docs/coverage.md.
 
