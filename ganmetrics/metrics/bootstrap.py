@@ -45,7 +45,7 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   V(N) = V(N/2) / r with r = V(N/4) / V(N/2) clipped to [1, 2] (``split_variance_at_n``), and
   the interval is θ̂ ± t·sqrt(V(N)) with Student's t on the extrapolation's own degrees of freedom
   (a jackknife over cuts; ``split_interval``). Why: the k-NN metrics' variance falls more slowly
-  than a mean's (r about 1.4-2.2 per doubling, differing by metric and dimension), so
+  than a mean's (r about 1.5-2.4 per doubling, differing by metric and dimension), so
   half-sampling (which assumes 1/N) ran short on 2048-d features (a 95% interval covered
   85-96%), and the variance at N/2 used as it is, the method before, was never short but
   1.2-1.6 times too wide (95-100% at 95%). Halves and quarters share their cuts, so the noise of
