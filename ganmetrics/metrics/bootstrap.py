@@ -48,7 +48,7 @@ Schemes (``replicates``; ``METHODS`` says which each metric uses):
   than a mean's (r about 1.5-2.4 per doubling, differing by metric and dimension), so
   half-sampling (which assumes 1/N) ran short on 2048-d features (a 95% interval covered
   85-96%), and the variance at N/2 used as it is, the method before, was never short but
-  1.2-1.6 times too wide (95-100% at 95%). Halves and quarters share their cuts, so the noise of
+  1.2-1.6 times too wide (97.5-100% at 95% on the same draws). Halves and quarters share their cuts, so the noise of
   r partly cancels; the clip keeps it from extrapolating growth or a faster fall than 1/N.
   Measured in docs/coverage.md.
 
@@ -313,7 +313,8 @@ def resampled_interval(statistic: Callable[..., float], sizes: Sequence[int], es
 
     ``scheme="two-size"``: ``n_rep`` half- and ``n_rep`` quarter-samples, the half-sample
     deviations rescaled by sqrt(``two_size_variance`` / V(N/2)); ``"half"`` / ``"bootstrap"``:
-    one scheme, unscaled; ``"split"``: ``split_interval`` (``shape`` unused). Cost: n_rep statistics on N/2 rows (+ n_rep on N/4 for two-size; + 2·n_rep on N/4 for split).
+    one scheme, unscaled; ``"split"``: ``split_interval`` (``shape`` unused). Cost: n_rep
+    statistics on N/2 rows (+ n_rep on N/4 for two-size; + 2·n_rep on N/4 for split).
     """
     _check_level(level)
     if scheme == "two-size":
